@@ -5,3 +5,4 @@ export * from './pcap/format.js';
 export { CaptureParser } from './pcap/parser.js';
 export { CaptureReader, expandInputs, readInputs, DEFAULT_CHUNK, type ReadOptions } from './pcap/reader.js';
 export { PcapEncoder, PcapWriter, pcapFileHeader, type PcapWriterOptions } from './pcap/writer.js';
+export * from './decode/index.js';
