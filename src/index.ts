@@ -6,3 +6,4 @@ export { CaptureParser } from './pcap/parser.js';
 export { CaptureReader, expandInputs, readInputs, DEFAULT_CHUNK, type ReadOptions } from './pcap/reader.js';
 export { PcapEncoder, PcapWriter, pcapFileHeader, type PcapWriterOptions } from './pcap/writer.js';
 export * from './decode/index.js';
+export { captureInfo, formatInfo, formatInfoTime, type CaptureInfo, type InfoTime } from './pcap/info.js';

@@ -86,6 +86,11 @@ export function decodePacket(v: PacketView, buf: Uint8Array, start: number, end:
   else if (et === ETHERTYPE_ARP) {
     v.l3 = p;
     if (end - p < 8) trunc(v, Layer.ARP, p + 8);
+    else {
+      // Fixed part + sender and target hardware/protocol addresses (hln, pln bytes each).
+      const need = 8 + 2 * (buf[p + 4]! + buf[p + 5]!);
+      if (end - p < need) trunc(v, Layer.ARP, p + need);
+    }
   }
 }
 
@@ -143,11 +148,14 @@ export function decodeIpv6(v: PacketView, b: Uint8Array, p: number, end: number)
     if (nh === 0 || nh === 43 || nh === 60 || nh === 135 || nh === 139 || nh === 140) {
       if (v.ipEnd - q < 8) { v.proto = nh; return trunc(v, Layer.IPv6Ext, q + 8); }
       const len = (b[q + 1]! + 1) * 8;
+      // A header cut inside its body stops here, at its own end (not at the next header's).
+      if (v.ipEnd - q < len) { v.proto = nh; return trunc(v, Layer.IPv6Ext, q + len); }
       nh = b[q]!;
       q += len;
     } else if (nh === 51) {
       if (v.ipEnd - q < 8) { v.proto = nh; return trunc(v, Layer.IPv6Ext, q + 8); }
       const len = (b[q + 1]! + 2) * 4;
+      if (v.ipEnd - q < len) { v.proto = nh; return trunc(v, Layer.IPv6Ext, q + len); }
       nh = b[q]!;
       q += len;
     } else if (nh === 44) {

@@ -9,6 +9,9 @@ export const PCAPNG_BOM = 0x1a2b3c4d;
 export const GZIP_MAGIC0 = 0x1f;
 export const GZIP_MAGIC1 = 0x8b;
 
+/** Largest pcapng block accepted (libpcap's cap): a bigger length is a lie, and never buffered. */
+export const PCAPNG_MAX_BLOCK = 16 * 1024 * 1024;
+
 /** libpcap keeps only the low 26 bits of the header's link-type word (the rest carries FCS flags). */
 export const LINKTYPE_MASK = 0x03ffffff;
 

@@ -3,7 +3,7 @@
 
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, constants as zconst } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import fg from 'fast-glob';
 import { CaptureFormatError, ERR, FlowcarveError } from '../errors.js';
@@ -42,39 +42,41 @@ export class CaptureReader {
     if (typeof this.#input === 'string') {
       if (this.#input === '-') raw = process.stdin;
       else {
+        let isDir = false;
         try {
-          await stat(this.#input);
+          isDir = (await stat(this.#input)).isDirectory();
         } catch (e) {
           throw new FlowcarveError(ERR.INPUT, `cannot open input: ${(e as Error).message}`, { file: this.source, cause: e });
         }
+        if (isDir) throw new FlowcarveError(ERR.INPUT, 'cannot read input: it is a directory', { file: this.source });
         raw = createReadStream(this.#input, { highWaterMark: hwm });
       }
     } else raw = this.#input;
     const p = this.parser;
     let stream: AsyncIterable<Buffer> = raw;
     const it = raw[Symbol.asyncIterator]();
-    const first = await it.next();
+    let first: IteratorResult<Buffer>;
+    try {
+      first = await it.next();
+    } catch (e) {
+      // Opening or the first read failed (permissions, I/O error): nothing was read, so it is an input error.
+      throw new FlowcarveError(ERR.INPUT, `cannot read input: ${(e as Error).message}`, { file: this.source, cause: e });
+    }
     if (first.done) {
       p.end();
       if (p.error) throw p.error;
       return;
     }
-    const head: Buffer = first.value;
+    // Sniffing gzip needs two bytes; tiny reads (or a stream that trickles) may deliver fewer at first.
+    let head: Buffer = first.value as Buffer;
+    while (head.length < 2) {
+      const r = await it.next();
+      if (r.done) break;
+      head = Buffer.concat([head, r.value as Buffer]);
+    }
     if (head.length >= 2 && head[0] === GZIP_MAGIC0 && head[1] === GZIP_MAGIC1) {
       this.gzip = true;
-      const gunzip = createGunzip({ chunkSize: hwm });
-      (async () => {
-        try {
-          if (!gunzip.write(head)) await onceDrain(gunzip);
-          for (let r = await it.next(); !r.done; r = await it.next()) {
-            if (!gunzip.write(r.value)) await onceDrain(gunzip);
-          }
-          gunzip.end();
-        } catch (e) {
-          gunzip.destroy(e as Error);
-        }
-      })();
-      stream = gunzip;
+      stream = inflate(head, it, hwm);
     } else {
       stream = (async function* () {
         yield head;
@@ -104,8 +106,70 @@ export class CaptureReader {
   }
 }
 
-function onceDrain(s: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve) => s.once('drain', resolve));
+/** Inflated bytes allowed to wait for the parser before compressed input stops being fed (per input). */
+const MAX_INFLATED_QUEUE = 4 << 20;
+/**
+ * Compressed bytes handed to zlib at a time. zlib inflates a whole write before we can pause it, so this bounds
+ * the burst a hostile stream can cause: deflate expands at most ~1032×, i.e. ~66 MB per 64 KiB slice.
+ */
+const GZIP_FEED_SLICE = 64 << 10;
+
+/**
+ * Inflate a gzip stream whose first bytes are `first` and the rest come from `it`. Output is taken in flowing
+ * mode into our own queue, so everything zlib produced before an error (a cut file) reaches the parser before
+ * the error is thrown; memory stays bounded because input is fed only while the queue is under its cap.
+ */
+async function* inflate(first: Buffer, it: AsyncIterator<Buffer>, hwm: number): AsyncGenerator<Buffer> {
+  const gz = createGunzip({ chunkSize: Math.max(hwm, 64) }); // zlib's smallest output chunk is 64 bytes
+  const q: Buffer[] = [];
+  let queued = 0;
+  let ended = false;
+  let failed: Error | undefined;
+  let wakeReader: (() => void) | undefined;
+  let wakeFeeder: (() => void) | undefined;
+  const poke = (w: (() => void) | undefined) => w?.();
+  gz.on('data', (c: Buffer) => { q.push(c); queued += c.length; const w = wakeReader; wakeReader = undefined; poke(w); });
+  gz.on('end', () => { ended = true; const w = wakeReader; wakeReader = undefined; poke(w); });
+  gz.on('error', (e) => { failed ??= e; ended = true; const w = wakeReader; wakeReader = undefined; poke(w); const f = wakeFeeder; wakeFeeder = undefined; poke(f); });
+  const writable = () => new Promise<void>((resolve) => {
+    const done = () => { gz.off('drain', done); gz.off('close', done); resolve(); };
+    gz.on('drain', done); gz.on('close', done);
+  });
+  void (async () => {
+    try {
+      let r: IteratorResult<Buffer> = { done: false, value: first };
+      for (; !r.done && !ended; r = await it.next()) {
+        const c = r.value;
+        for (let o = 0; o < c.length; o += GZIP_FEED_SLICE) {
+          while (queued > MAX_INFLATED_QUEUE && !ended) await new Promise<void>((resolve) => { wakeFeeder = resolve; });
+          if (ended) return;
+          if (!gz.write(c.subarray(o, o + GZIP_FEED_SLICE))) await writable();
+        }
+      }
+      // Sync-flush first: a Z_FINISH on a cut stream fails and zlib's output from that call would be dropped.
+      if (!ended) gz.flush(zconst.Z_SYNC_FLUSH, () => { if (!ended) gz.end(); });
+    } catch (e) {
+      gz.destroy(e as Error);
+    }
+  })();
+  try {
+    for (;;) {
+      if (q.length) {
+        const c = q.shift()!;
+        queued -= c.length;
+        if (queued <= MAX_INFLATED_QUEUE) { const f = wakeFeeder; wakeFeeder = undefined; poke(f); }
+        yield c;
+        continue;
+      }
+      if (ended) break;
+      await new Promise<void>((resolve) => { wakeReader = resolve; });
+    }
+    if (failed) throw failed;
+  } finally {
+    ended = true;
+    const f = wakeFeeder; wakeFeeder = undefined; poke(f);
+    gz.destroy();
+  }
 }
 
 /** Expand input arguments: '-' stays stdin, existing paths stay, anything else is a glob (fast-glob); sorted per pattern. */
