@@ -70,6 +70,17 @@ export async function buildServer(o: ServeOptions): Promise<FastifyInstance> {
     }
   });
 
+  // Refuse an announced oversize upload before reading it (multipart framing adds at most a few KiB).
+  const maxBody = (o.maxUpload ?? 1 << 20) + 16384;
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const len = Number(req.headers['content-length'] ?? 0);
+    if (len > maxBody) {
+      reply.header('connection', 'close');
+      reply.code(413).send({ detail: `upload of ${len} bytes exceeds the configured limit of ${o.maxUpload ?? 1 << 20} bytes` });
+      return reply;
+    }
+  });
+
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof HttpError) return reply.code(err.status).send({ detail: err.detail, ...err.extra });
     if (err instanceof QfilterError) return reply.code(400).send({ detail: `bad qfilter: ${err.message}`, offset: err.offset });
