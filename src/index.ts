@@ -7,3 +7,6 @@ export { CaptureReader, expandInputs, readInputs, DEFAULT_CHUNK, type ReadOption
 export { PcapEncoder, PcapWriter, pcapFileHeader, type PcapWriterOptions } from './pcap/writer.js';
 export * from './decode/index.js';
 export { captureInfo, formatInfo, formatInfoTime, type CaptureInfo, type InfoTime } from './pcap/info.js';
+export { IndicatorList, IndicatorSet, RangeTable, HomeNet, PRIVATE_CIDRS, IocMatcher, Timeline, parseTcpdumpLine, TextPacket, LineKind,
+  LineSplitter, matchInput, matchStream, matchTextStream, sniffInput, sniffBytes, toNdjson, toCsv, toTable, toHtml, parseCidr } from './ioc/index.js';
+export type { IocRecord, IocStats, IocMatcherOptions, IndicatorTimeline, ListOptions, ListProblem, IndicatorEntry, HomeNetOptions, InputKind } from './ioc/index.js';
