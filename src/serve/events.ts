@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { matchQuery, type Query } from './qfilter.js';
+import { compileQuery, type Query } from './qfilter.js';
 
 /** One stored event: its raw JSON text with `host` set, the parsed object (big integers as strings) and its time. */
 export interface StoredEvent {
@@ -86,20 +86,27 @@ export class ProbeEvents {
       }
     }
     if (all.length > this.maxEvents) this.dropped += all.splice(0, all.length - this.maxEvents).length;
+    all.sort(newestFirst);
     this.events = all;
   }
 }
 
 /** Events of all probes matching `q` (and `type` when given), newest first, paged (page is 1-based). */
 export function queryEvents(probes: ProbeEvents[], q: Query, o: { type?: string; page: number; pageSize: number }): { count: number; results: StoredEvent[] } {
+  const match = compileQuery(q);
   const hits: StoredEvent[] = [];
   for (const p of probes) {
     for (const e of p.events) {
       if (o.type && e.obj.event_type !== o.type) continue;
-      if (matchQuery(q, e.obj)) hits.push(e);
+      if (match(e.obj)) hits.push(e);
     }
   }
-  hits.sort((a, b) => b.ts - a.ts || b.seq - a.seq);
+  // Each probe's events are kept newest first; only a multi-probe answer needs a merge.
+  if (probes.length > 1) hits.sort(newestFirst);
   const from = (o.page - 1) * o.pageSize;
   return { count: hits.length, results: hits.slice(from, from + o.pageSize) };
+}
+
+function newestFirst(a: StoredEvent, b: StoredEvent): number {
+  return b.ts - a.ts || b.seq - a.seq;
 }

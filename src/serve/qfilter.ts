@@ -123,8 +123,20 @@ export function parseQfilter(raw: string | undefined): Query {
 }
 
 function get(obj: unknown, path: string): unknown[] {
+  return getParts(obj, path.split('.'));
+}
+
+function getParts(obj: unknown, parts: readonly string[]): unknown[] {
+  // Fast path: plain objects all the way down.
+  let o: unknown = obj;
+  let k = 0;
+  for (; k < parts.length; k++) {
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) break;
+    o = (o as Record<string, unknown>)[parts[k]!];
+  }
+  if (k === parts.length) return o === undefined ? [] : Array.isArray(o) ? o : [o];
   let cur: unknown[] = [obj];
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     const next: unknown[] = [];
     for (const c of cur) {
       if (c === null || c === undefined) continue;
@@ -160,6 +172,22 @@ export function matchQuery(q: Query, event: unknown): boolean {
       const vals = get(event, q.field);
       if (!q.quoted && q.value === '*') return vals.length > 0;
       return vals.some((v) => valueMatches(v, q.value, q.quoted));
+    }
+  }
+}
+
+/** Compile `q` into a predicate (paths split and wildcards built once, for filtering many events). */
+export function compileQuery(q: Query): (event: unknown) => boolean {
+  switch (q.op) {
+    case 'all': return () => true;
+    case 'and': { const fs = q.args.map(compileQuery); return (e) => fs.every((f) => f(e)); }
+    case 'or': { const fs = q.args.map(compileQuery); return (e) => fs.some((f) => f(e)); }
+    case 'not': { const f = compileQuery(q.arg); return (e) => !f(e); }
+    case 'term': {
+      const parts = q.field.split('.');
+      if (!q.quoted && q.value === '*') return (e) => getParts(e, parts).length > 0;
+      const want = q.value, quoted = q.quoted;
+      return (e) => getParts(e, parts).some((v) => valueMatches(v, want, quoted));
     }
   }
 }

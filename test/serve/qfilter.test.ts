@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { matchQuery, parseQfilter, QfilterError } from '../../src/serve/qfilter.js';
 import { parseEveLine, ProbeEvents, queryEvents } from '../../src/serve/events.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpDir } from '../_util.js';
 
 const lines = [
   '{"timestamp":"2024-01-01T00:00:01.000000+0000","flow_id":2077942411095108,"event_type":"alert","src_ip":"10.0.0.1","alert":{"signature_id":2029743,"signature":"ET POLICY curl"}}',
@@ -55,11 +58,15 @@ test('syntax errors are typed with an offset', () => {
   assert.deepEqual(parseQfilter(''), { op: 'all' });
 });
 
-test('events keep exact raw text, gain a host field, and list newest first', () => {
+test('events keep exact raw text, gain a host field, and list newest first', async () => {
   assert.equal(events[1]!.raw.startsWith('{"host":"probe1","timestamp"'), true);
   assert.equal(events[1]!.raw.includes('"flow_id":9223372036854775001'), true);
-  const pe = new ProbeEvents('probe1', []);
-  pe.events = events;
+  const dir = tmpDir();
+  writeFileSync(join(dir, 'eve.json'), lines.join('\n') + '\n{broken\n');
+  const pe = new ProbeEvents('probe1', [join(dir, 'eve.json')]);
+  await pe.refresh();
+  assert.equal(pe.events.length, 4);
+  assert.equal(pe.malformed, 1);
   const r = queryEvents([pe], parseQfilter('flow_id:2077942411095108'), { page: 1, pageSize: 1 });
   assert.equal(r.count, 2);
   assert.equal(r.results[0]!.obj.event_type, 'fileinfo');
