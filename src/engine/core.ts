@@ -1,0 +1,152 @@
+// ShardCore: the per-worker heart of the pipeline. It walks every packet of every batch (decode, defrag, key,
+// hash) so all shards share one capture clock, and handles only the packets whose flow hash maps to its shard:
+// flow table, sinks. The sequential mode is one ShardCore with workers = 1 in the calling thread.
+
+import { decodeBatchPacket } from '../decode/decode.js';
+import { PacketView } from '../decode/view.js';
+import type { PacketBatch } from '../pcap/batch.js';
+import { DefragTracker, Frag, type DefragCounters, type DefragOptions, type HeldFragment } from '../flow/defrag.js';
+import { KeyBuilder } from '../flow/key.js';
+import type { FlowRecord } from '../flow/record.js';
+import { FlowTable, type FlowIdFn, type FlowTableCounters, type FlowTableOptions } from '../flow/table.js';
+import type { FlowSink, PacketContext } from './sink.js';
+
+export interface CoreOptions {
+  worker: number;
+  workers: number;
+  table?: FlowTableOptions;
+  defrag?: DefragOptions;
+  /** Collect ended flows in `ended` for the caller (the flows output). */
+  records?: boolean;
+}
+
+/** Counters of one shard (packets walked, packets owned, non-IP) plus its table's and defrag's. */
+export interface CoreCounters {
+  /** Packets walked (every packet of the input, in every shard). */
+  packets: number;
+  /** Packets walked that are not IPv4/IPv6 (ARP, other link payloads, undecodable): in no flow. */
+  nonIp: number;
+  /** Bytes (captured) of non-IP packets. */
+  nonIpBytes: number;
+  table: FlowTableCounters;
+  defrag: DefragCounters;
+}
+
+/** Processes batches for shard `worker` of `workers`; see the module comment. */
+export class ShardCore {
+  readonly table: FlowTable;
+  readonly defrag: DefragTracker;
+  /** Flows ended since the last takeEnded() (when records are on). */
+  ended: FlowRecord[] = [];
+  #packets = 0;
+  #nonIp = 0;
+  #nonIpBytes = 0;
+  #defragCheck = 0;
+  readonly #v = new PacketView();
+  readonly #hv = new PacketView();
+  readonly #kb: KeyBuilder;
+  readonly #ctx: PacketContext;
+  readonly #sinks: FlowSink[];
+  readonly #other: FlowSink[];
+  readonly #worker: number;
+  readonly #workers: number;
+
+  constructor(o: CoreOptions, sinks: FlowSink[], flowId: FlowIdFn) {
+    this.#worker = o.worker;
+    this.#workers = Math.max(1, o.workers);
+    this.#sinks = sinks;
+    this.#other = sinks.filter((s) => typeof s.onOtherPacket === 'function');
+    this.#kb = new KeyBuilder(o.table?.vlan ?? true);
+    const records = !!o.records;
+    this.table = new FlowTable(o.table ?? {}, (rec) => {
+      for (const s of sinks) s.onFlowEnd(rec);
+      if (records) this.ended.push(rec);
+    }, flowId);
+    this.defrag = new DefragTracker(o.defrag);
+    this.#ctx = { batch: null as unknown as PacketBatch, i: 0, view: this.#v, flow: null as unknown as FlowRecord, toServer: true, packetIndex: 0 };
+  }
+
+  /** Walk every packet of `batch` (batches must come in input order). */
+  processBatch(batch: PacketBatch): void {
+    const v = this.#v, kb = this.#kb, table = this.table, defrag = this.defrag;
+    const n = batch.count, tsSec = batch.tsSec, tsNsec = batch.tsNsec;
+    const workers = this.#workers, me = this.#worker;
+    for (let i = 0; i < n; i++) {
+      const idx = this.#packets++;
+      const t = tsSec[i]! + tsNsec[i]! * 1e-9;
+      table.advance(t);
+      if (defrag.size > 0 && table.clock - this.#defragCheck >= 1) {
+        this.#defragCheck = table.clock;
+        defrag.expire(table.clock);
+        if (defrag.out.length) this.#held(defrag.out);
+      }
+      decodeBatchPacket(v, batch, i);
+      if (v.ipVersion === 0) {
+        this.#nonIp++; this.#nonIpBytes += batch.caplen[i]!;
+        if (me === 0 && this.#other.length) for (const s of this.#other) s.onOtherPacket!(batch, i, idx);
+        continue;
+      }
+      if (v.isFragment) {
+        const r = defrag.resolve(v, batch, i, idx, table.clock);
+        if (defrag.out.length) this.#held(defrag.out);
+        if (r === Frag.Held) continue;
+      }
+      kb.build(v, v.srcPort, v.dstPort);
+      const h = kb.hash();
+      if (workers > 1 && h % workers !== me) continue;
+      this.#deliver(h, v, batch, i, idx);
+    }
+  }
+
+  /** End of input: orphan held fragments, end every flow (reason shutdown). */
+  finish(): void {
+    this.defrag.flush();
+    if (this.defrag.out.length) this.#held(this.defrag.out);
+    this.table.flush();
+  }
+
+  /** Take the flows ended since the last call. */
+  takeEnded(): FlowRecord[] {
+    const e = this.ended;
+    this.ended = [];
+    return e;
+  }
+
+  /** Counters so far. */
+  get counters(): CoreCounters {
+    return { packets: this.#packets, nonIp: this.#nonIp, nonIpBytes: this.#nonIpBytes, table: { ...this.table.counters }, defrag: { ...this.defrag.counters } };
+  }
+
+  #deliver(h: number, v: PacketView, batch: PacketBatch, i: number, idx: number): void {
+    const rec = this.table.packet(this.#kb, h, v, batch, i);
+    const sinks = this.#sinks;
+    if (sinks.length === 0) return;
+    const ctx = this.#ctx;
+    ctx.batch = batch; ctx.i = i; ctx.view = v; ctx.flow = rec; ctx.toServer = this.table.toServer; ctx.packetIndex = idx;
+    for (let k = 0; k < sinks.length; k++) sinks[k]!.onPacket(ctx);
+  }
+
+  /** Process fragments released or orphaned by the tracker (copies; keyed with the ports they were given). */
+  #held(list: HeldFragment[]): void {
+    const hv = this.#hv, kb = this.#kb;
+    for (const f of list) {
+      decodeBatchPacket(hv, f.batch, 0);
+      hv.srcPort = f.sport; hv.dstPort = f.dport; hv.icmpType = f.icmpType; hv.icmpCode = f.icmpCode;
+      kb.build(hv, hv.srcPort, hv.dstPort);
+      const h = kb.hash();
+      if (this.#workers > 1 && h % this.#workers !== this.#worker) continue;
+      this.#deliver(h, hv, f.batch, 0, f.packetIndex);
+    }
+  }
+}
+
+/** Sum the counters of several shards (walk counters are per input, so they are taken from the first). */
+export function sumCounters(list: CoreCounters[]): CoreCounters {
+  const out: CoreCounters = JSON.parse(JSON.stringify(list[0])) as CoreCounters;
+  for (let k = 1; k < list.length; k++) {
+    const c = list[k]!;
+    for (const key of Object.keys(out.table) as Array<keyof FlowTableCounters>) out.table[key] += c.table[key];
+  }
+  // active/maxActive are per shard: their sums are upper bounds of the whole.
+  return out;
+}

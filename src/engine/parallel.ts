@@ -1,0 +1,126 @@
+// Parallel flow pipeline: the reader's batches are copied once into a ring of SharedArrayBuffer slots and
+// broadcast to N shard workers; each worker walks every packet header (cheap: one shared capture clock, same
+// timeouts for any N) and does the flow work only for the flows whose hash maps to it. A slot is recycled when
+// every worker acknowledged it; with all slots busy the reader waits (back-pressure). A worker that fails, exits
+// or cannot load its sinks fails the run with a WorkerError carrying the cause; remaining workers are terminated.
+
+import { Worker } from 'node:worker_threads';
+import { ERR, WorkerError } from '../errors.js';
+import { INDEX_BYTES_PER_PACKET, viewBatch, type PacketBatch } from '../pcap/batch.js';
+import { sumCounters, type CoreCounters } from './core.js';
+import { FlowMerger } from './merge.js';
+import { unpackEnded, unpackEve, type EveLine, type FromShard, type PackedEnded, type ShardInit, type ToShard } from './protocol.js';
+import { flowJson } from '../flow/eve.js';
+import type { EndedOrder, FlowRecord } from '../flow/record.js';
+import { inputBatches, type RunOptions, type RunResult } from './run.js';
+
+/** Compiled worker entry, relative to this module (dist/src/engine → dist/workers). */
+export const SHARD_WORKER_URL = new URL('../../workers/shard.js', import.meta.url);
+/** Default ring slots: batches in flight before the reader waits. */
+export const DEFAULT_RING_SLOTS = 8;
+/** Minimum bytes of a ring slot's data buffer (grown per slot when a batch is larger). */
+const SLOT_BYTES = 2 << 20;
+
+interface Slot { data: SharedArrayBuffer; index: SharedArrayBuffer; cap: number; refs: number }
+
+/** Run the pipeline over N workers (see the module comment); same options and result as runFlows. */
+export async function runParallel(inputs: string[], opts: RunOptions, n: number): Promise<RunResult> {
+  const nslots = Math.max(2, opts.ringSlots ?? DEFAULT_RING_SLOTS);
+  const slots: Slot[] = [];
+  const free: number[] = [];
+  for (let k = 0; k < nslots; k++) { slots.push({ data: new SharedArrayBuffer(SLOT_BYTES), index: new SharedArrayBuffer(4096 * INDEX_BYTES_PER_PACKET), cap: 4096, refs: 0 }); free.push(k); }
+  let wakeReader: (() => void) | null = null;
+  let failure: WorkerError | null = null;
+  let failWake: ((e: WorkerError) => void) | null = null;
+  const failed = new Promise<never>((_, rej) => { failWake = rej; });
+  failed.catch(() => {});
+  const workers: Worker[] = [];
+  // Records cross as objects only when the caller wants objects; for JSON lines the workers format them.
+  const output: ShardInit['output'] = opts.onFlow ? 'records' : opts.onFlowJson ? 'eve' : 'none';
+  const merger = output === 'none' ? null : new FlowMerger<EndedOrder>(n, (r) => {
+    if (output === 'eve') { opts.onFlowJson!((r as EveLine).line); return; }
+    opts.onFlow!(r as FlowRecord);
+    opts.onFlowJson?.(flowJson(r as FlowRecord));
+  });
+  const unpack = (p: PackedEnded | null): EndedOrder[] => (p === null ? [] : 'lines' in p ? unpackEve(p) : unpackEnded(p.ended, p.keys));
+  const results: Array<{ sinks: unknown[]; counters: CoreCounters } | null> = new Array(n).fill(null);
+  let readyCount = 0, resultCount = 0;
+  let wakeReady: (() => void) | null = null, wakeDone: (() => void) | null = null;
+
+  const fail = (w: number, why: string, cause?: unknown): void => {
+    if (failure) return;
+    failure = new WorkerError(ERR.WORKER, `shard worker ${w} ${why}`, cause !== undefined ? { cause } : {});
+    for (const wk of workers) void wk.terminate();
+    failWake!(failure);
+  };
+
+  for (let w = 0; w < n; w++) {
+    const init: ShardInit = { core: { worker: w, workers: n, table: opts.table, defrag: opts.defrag, records: !!merger }, sinks: opts.sinks ?? [], output };
+    const wk = new Worker(SHARD_WORKER_URL, { workerData: init });
+    workers.push(wk);
+    wk.on('message', (m: FromShard) => {
+      switch (m.t) {
+        case 'ready': if (++readyCount === n) wakeReady?.(); break;
+        case 'done': {
+          merger?.add(w, unpack(m.out), m.clock);
+          const s = slots[m.slot]!;
+          if (--s.refs === 0) { free.push(m.slot); const r = wakeReader; wakeReader = null; r?.(); }
+          break;
+        }
+        case 'result':
+          merger?.add(w, unpack(m.out), m.clock);
+          results[w] = { sinks: m.sinks, counters: m.counters };
+          if (++resultCount === n) wakeDone?.();
+          break;
+        case 'error': {
+          const e = new Error(m.message);
+          if (m.stack) e.stack = m.stack;
+          if (m.code) (e as Error & { code?: string }).code = m.code;
+          fail(w, `failed: ${m.message}`, e);
+          break;
+        }
+      }
+    });
+    wk.on('error', (e) => fail(w, `crashed: ${e.message}`, e));
+    wk.on('exit', (code) => { if (!results[w]) fail(w, `exited with code ${code} before finishing`); });
+  }
+
+  const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failed]);
+  await race(new Promise<void>((res) => { if (readyCount === n) res(); else wakeReady = res; }));
+
+  const failedInput: { error?: unknown } = {};
+  try {
+    for await (const batch of inputBatches(inputs, opts, failedInput)) {
+      if (failure) throw failure;
+      while (free.length === 0) await race(new Promise<void>((res) => { wakeReader = res; }));
+      const k = free.pop()!;
+      const msg = fillSlot(slots[k]!, k, batch);
+      slots[k]!.refs = n;
+      for (const wk of workers) wk.postMessage(msg);
+    }
+    for (const wk of workers) wk.postMessage({ t: 'end' } satisfies ToShard);
+    await race(new Promise<void>((res) => { if (resultCount === n) res(); else wakeDone = res; }));
+  } catch (e) {
+    for (const wk of workers) void wk.terminate();
+    throw e;
+  }
+  merger?.finish();
+  if (failedInput.error) throw failedInput.error;
+  const per = results.map((r) => r!.counters);
+  const sinks: unknown[][] = (opts.sinks ?? []).map((_, s) => results.map((r) => r!.sinks[s]));
+  return { sinks, counters: sumCounters(per), perWorker: per, workers: n };
+}
+
+/** Copy `batch` (bytes and index) into ring slot `s`, growing its buffers when needed; returns the message. */
+function fillSlot(s: Slot, k: number, batch: PacketBatch): ToShard {
+  const len = batch.buf.length;
+  if (s.data.byteLength < len) s.data = new SharedArrayBuffer(Math.max(len, s.data.byteLength * 2));
+  if (s.cap < batch.count) { s.cap = Math.max(batch.count, s.cap * 2); s.index = new SharedArrayBuffer(s.cap * INDEX_BYTES_PER_PACKET); }
+  new Uint8Array(s.data, 0, len).set(batch.buf);
+  const c = batch.count;
+  const v = viewBatch(new Uint8Array(s.data, 0, len), s.index as unknown as ArrayBuffer, s.cap, c, batch.source, batch.firstIndex);
+  v.offset.set(batch.offset.subarray(0, c)); v.caplen.set(batch.caplen.subarray(0, c)); v.origlen.set(batch.origlen.subarray(0, c));
+  v.tsSec.set(batch.tsSec.subarray(0, c)); v.tsNsec.set(batch.tsNsec.subarray(0, c)); v.recOffset.set(batch.recOffset.subarray(0, c));
+  v.linkType.set(batch.linkType.subarray(0, c)); v.iface.set(batch.iface.subarray(0, c));
+  return { t: 'batch', slot: k, data: s.data, index: s.index, cap: s.cap, len, count: c, source: batch.source, firstIndex: batch.firstIndex };
+}

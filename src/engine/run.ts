@@ -1,0 +1,116 @@
+// runFlows(): the library entry of the flow pipeline, used by the CLI too. workers 0/1 run everything in the
+// calling thread; N > 1 broadcasts record-aligned batches through a SharedArrayBuffer ring to N shard workers
+// (see parallel.ts). The result is the same for any worker count (except where per-shard caps differ).
+
+import { pathToFileURL } from 'node:url';
+import { isAbsolute } from 'node:path';
+import xxhash from 'xxhash-wasm';
+import { CaptureReader, type ReadOptions } from '../pcap/reader.js';
+import type { PacketBatch } from '../pcap/batch.js';
+import { FlowcarveError } from '../errors.js';
+import type { DefragOptions } from '../flow/defrag.js';
+import type { FlowRecord } from '../flow/record.js';
+import type { FlowIdFn, FlowTableOptions } from '../flow/table.js';
+import { ShardCore, sumCounters, type CoreCounters } from './core.js';
+import { FlowMerger } from './merge.js';
+import { flowJson } from '../flow/eve.js';
+import type { CreateSink, FlowSink, SinkSpec } from './sink.js';
+import { runParallel } from './parallel.js';
+
+export interface RunOptions {
+  /** Shard workers (0 or 1: sequential in the calling thread). */
+  workers?: number;
+  /** Sinks to run in every shard. */
+  sinks?: SinkSpec[];
+  table?: FlowTableOptions;
+  defrag?: DefragOptions;
+  read?: ReadOptions;
+  /** Receive every ended flow, in output order (end time, start time, key), identical for any worker count. */
+  onFlow?: (rec: FlowRecord) => void;
+  /**
+   * Receive every ended flow as its EVE JSON line (no newline), in the same order. With workers the lines are
+   * formatted in the workers and no record object crosses threads: the fast path for `flowcarve flows`.
+   */
+  onFlowJson?: (line: string) => void;
+  /** Batches in flight in parallel mode (SharedArrayBuffer ring slots, default 8): the reader waits beyond. */
+  ringSlots?: number;
+  /**
+   * Called when an input is corrupt or cut short (after its last good packet); the run then goes on with the
+   * next input. Without it, the run ends flows, finishes sinks and throws the error.
+   */
+  onInputError?: (e: FlowcarveError) => void;
+}
+
+/** What a run returns: per sink, the finish() result of each worker (index = worker), and summed counters. */
+export interface RunResult {
+  sinks: unknown[][];
+  counters: CoreCounters;
+  /** Counters of each worker. */
+  perWorker: CoreCounters[];
+  workers: number;
+}
+
+/** Run the flow pipeline over `inputs` (paths, '-' for stdin); see RunOptions. */
+export async function runFlows(inputs: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const workers = Math.max(1, Math.floor(opts.workers ?? 1));
+  if (workers > 1) return runParallel(inputs, opts, workers);
+  const flowId = await makeFlowIdFn();
+  const sinks = await loadSinks(opts.sinks ?? [], 0, 1);
+  const wantFlows = !!(opts.onFlow || opts.onFlowJson);
+  const core = new ShardCore({ worker: 0, workers: 1, table: opts.table, defrag: opts.defrag, records: wantFlows }, sinks, flowId);
+  const merger = wantFlows ? new FlowMerger<FlowRecord>(1, (r) => { opts.onFlow?.(r); opts.onFlowJson?.(flowJson(r)); }) : null;
+  const failed: { error?: unknown } = {};
+  for await (const batch of inputBatches(inputs, opts, failed)) {
+    core.processBatch(batch);
+    if (merger) merger.add(0, core.takeEnded(), core.table.clock);
+  }
+  core.finish();
+  if (merger) { merger.add(0, core.takeEnded(), Infinity); merger.finish(); }
+  const results: unknown[][] = [];
+  for (const s of sinks) results.push([await s.finish()]);
+  if (failed.error) throw failed.error;
+  const c = core.counters;
+  return { sinks: results, counters: sumCounters([c]), perWorker: [c], workers: 1 };
+}
+
+/**
+ * Batches of every input in order. A faulty input is reported to opts.onInputError and skipped past; without
+ * that callback the fault is stored in `failed.error` and iteration stops (the caller finishes, then throws).
+ */
+export async function* inputBatches(inputs: string[], opts: RunOptions, failed: { error?: unknown }): AsyncGenerator<PacketBatch> {
+  for (const p of inputs) {
+    try {
+      yield* new CaptureReader(p, undefined, opts.read).batches();
+    } catch (e) {
+      if (e instanceof FlowcarveError && opts.onInputError) { opts.onInputError(e); continue; }
+      failed.error = e;
+      return;
+    }
+  }
+}
+
+/** The deterministic 64-bit flow id: xxhash64 (seed 0) over key ‖ start seconds (u64 LE) ‖ start ns (u32 LE), 63 bits. */
+export async function makeFlowIdFn(): Promise<FlowIdFn> {
+  const { h64Raw } = await xxhash();
+  const buf = new Uint8Array(44 + 12);
+  const dv = new DataView(buf.buffer);
+  const MASK = (1n << 63n) - 1n;
+  return (key, sec, nsec) => {
+    buf.set(key, 0);
+    dv.setBigUint64(44, BigInt(sec), true);
+    dv.setUint32(52, nsec >>> 0, true);
+    return h64Raw(buf, 0n) & MASK;
+  };
+}
+
+/** Import each sink module and create its instance for worker `worker` of `workers`. */
+export async function loadSinks(specs: SinkSpec[], worker: number, workers: number): Promise<FlowSink[]> {
+  const out: FlowSink[] = [];
+  for (const s of specs) {
+    const url = s.module.startsWith('file:') ? s.module : isAbsolute(s.module) ? pathToFileURL(s.module).href : s.module;
+    const m = (await import(url)) as { createSink?: CreateSink };
+    if (typeof m.createSink !== 'function') throw new TypeError(`sink module ${s.module} does not export createSink()`);
+    out.push(await m.createSink(s.options, { worker, workers }));
+  }
+  return out;
+}

@@ -1,0 +1,412 @@
+// HTTP/1.x parser (sans-IO, incremental across segments): requests and responses per direction, pipelining
+// (responses pair with requests in order), Content-Length, chunked, bodies until close, Content-Encoding
+// gzip/deflate decoded before hashing, multipart/form-data uploads (a file per part with a filename), other
+// POST/PUT bodies (one file each), 1xx/HEAD/204/304 without body, CONNECT/101 tunnels (parsing stops),
+// Content-Range responses (start/end). Gaps inside a body of known length are passed to the file; elsewhere
+// the side resynchronises on the next request or status line.
+
+import type { Direction, FileHandle, ProtocolContext, ProtocolParser } from '../contract.js';
+import { DecodingSink, MultipartSink, parseCodings, type BodySink, type PartHeaders } from './body.js';
+import { HttpTx, dispositionFilename, parseContentRange, type Headers } from './state.js';
+
+/** Longest request/status/header/chunk-size line kept (longer: the side stops parsing, counted). */
+export const HTTP_MAX_LINE = 64 * 1024;
+/** Header block size per message. */
+export const HTTP_MAX_HEADERS = 256 * 1024;
+/** Transactions waiting for their response (pipelining depth); older ones are dropped. */
+export const HTTP_MAX_PENDING_TX = 512;
+
+const enum S { Line, Headers, Body, ChunkSize, ChunkData, ChunkEnd, Trailers, Close, Finalize, Tunnel, Resync, Dead }
+
+const HTTP_ = [0x48, 0x54, 0x54, 0x50, 0x2f]; // "HTTP/" (compared case-insensitively on letters)
+const METHOD = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+
+class Side {
+  state = S.Line;
+  /** Partial line carried between segments. */
+  carry: Uint8Array[] = [];
+  carryLen = 0;
+  remaining = 0;
+  sink: BodySink | null = null;
+  tx: HttpTx | null = null;
+  headers: Headers = new Map();
+  headerBytes = 0;
+  lastHeader = '';
+  /** The current message's body is the response (counts http.length). */
+  isResp = false;
+  /** Finalize: inside a non-status line being appended to the body; bytes peeked at a line start. */
+  finMid = false;
+  finPeek: Uint8Array = new Uint8Array(0);
+}
+
+/** Opens the file of one body on first byte; closes it with the tx metadata of that moment. */
+class FileBody implements BodySink {
+  #file: FileHandle | null = null;
+  constructor(readonly p: HttpParser, readonly tx: HttpTx, readonly dir: Direction, readonly filename: string, readonly range: { start: number; end: number } | null) {}
+  #open(): FileHandle {
+    if (!this.#file) {
+      this.#file = this.p.ctx.files.open({
+        filename: this.filename, direction: this.dir, txId: this.tx.id, appProto: 'http', meta: { http: this.tx.meta() },
+        ...(this.range ? { start: this.range.start, end: this.range.end } : {}),
+      });
+    }
+    return this.#file;
+  }
+  data(b: Uint8Array): void { if (b.length) this.#open().write(b); }
+  gap(len: number): void { this.#open().gap(len); }
+  end(complete: boolean): void {
+    const f = this.#file;
+    if (!f || f.closed) return;
+    f.setMeta({ http: this.tx.meta() });
+    f.close(complete ? undefined : 'TRUNCATED');
+  }
+}
+
+/** HTTP/1.x over one TCP flow. */
+export class HttpParser implements ProtocolParser {
+  readonly ctx: ProtocolContext;
+  #side: [Side, Side] = [new Side(), new Side()];
+  /** Transactions in request order; responses take them from `#respNext`. */
+  #txs: HttpTx[] = [];
+  #txCount = 0;
+
+  constructor(ctx: ProtocolContext) { this.ctx = ctx; }
+
+  data(dir: Direction, bytes: Uint8Array): void {
+    const s = this.#side[dir];
+    let p = 0;
+    const n = bytes.length;
+    while (p < n) {
+      switch (s.state) {
+        case S.Dead:
+        case S.Tunnel:
+          return;
+        case S.Resync: {
+          const at = this.#findStart(dir, bytes, p);
+          if (at < 0) { this.#keepTail(s, bytes, n); return; }
+          s.state = S.Line;
+          p = at;
+          break;
+        }
+        case S.Body:
+        case S.ChunkData: {
+          const take = Math.min(s.remaining, n - p);
+          if (s.isResp && s.tx) s.tx.respLen += take;
+          s.sink?.data(bytes.subarray(p, p + take));
+          p += take;
+          s.remaining -= take;
+          if (s.remaining === 0) {
+            if (s.state === S.Body) this.#bodyDone(dir);
+            else s.state = S.ChunkEnd;
+          }
+          break;
+        }
+        case S.Finalize: {
+          // libhtp appends lines that follow a response body and are not a status line to that body.
+          if (s.finMid) {
+            const lf = bytes.indexOf(0x0a, p);
+            const e = lf < 0 ? n : lf + 1;
+            if (s.tx) s.tx.respLen += e - p;
+            s.sink?.data(bytes.subarray(p, e));
+            p = e;
+            if (lf >= 0) s.finMid = false;
+            break;
+          }
+          const take = Math.min(5 - s.finPeek.length, n - p);
+          const peek = s.finPeek.length ? Buffer.concat([s.finPeek, bytes.subarray(p, p + take)]) : bytes.subarray(p, p + take);
+          let k = 0;
+          while (k < peek.length && (k < 4 ? peek[k]! & 0xdf : peek[k]) === HTTP_[k]) k++;
+          if (k === peek.length && k < 5) { s.finPeek = peek.slice(); return; }
+          const prev = s.finPeek;
+          s.finPeek = new Uint8Array(0);
+          if (k === 5) {
+            this.#endBody(dir, true);
+            if (prev.length) this.#carry(s, prev);
+          } else {
+            if (prev.length) { if (s.tx) s.tx.respLen += prev.length; s.sink?.data(prev); }
+            s.finMid = true;
+          }
+          break;
+        }
+        case S.Close: {
+          if (s.tx) s.tx.respLen += n - p;
+          s.sink?.data(bytes.subarray(p));
+          return;
+        }
+        default: {
+          const lf = bytes.indexOf(0x0a, p);
+          if (lf < 0) {
+            this.#carry(s, bytes.subarray(p));
+            return;
+          }
+          let line: Uint8Array = bytes.subarray(p, lf);
+          if (s.carryLen) { s.carry.push(line); line = Buffer.concat(s.carry, s.carryLen + line.length); s.carry = []; s.carryLen = 0; }
+          p = lf + 1;
+          let e = line.length;
+          if (e > 0 && line[e - 1] === 0x0d) e--;
+          this.#line(dir, s, Buffer.from(line.buffer, line.byteOffset, e).toString('latin1'));
+        }
+      }
+    }
+  }
+
+  gap(dir: Direction, len: number): void {
+    const s = this.#side[dir];
+    switch (s.state) {
+      case S.Body:
+      case S.ChunkData: {
+        const take = Math.min(s.remaining, len);
+        if (s.isResp && s.tx) s.tx.respLen += take;
+        s.sink?.gap(take);
+        s.remaining -= take;
+        if (take < len || len === 0) {
+          // The gap runs past this body (or its length is unknown): the message is cut, resynchronise.
+          this.#endBody(dir, false);
+          s.state = S.Resync;
+        } else if (s.remaining === 0) {
+          if (s.state === S.Body) this.#bodyDone(dir); else s.state = S.ChunkEnd;
+        }
+        return;
+      }
+      case S.Close:
+        if (s.tx) s.tx.respLen += len;
+        s.sink?.gap(len);
+        return;
+      case S.Finalize:
+        this.#endBody(dir, true);
+        s.state = S.Resync;
+        return;
+      case S.Dead:
+      case S.Tunnel:
+        return;
+      default:
+        if (s.sink) this.#endBody(dir, false);
+        s.carry = []; s.carryLen = 0;
+        s.state = S.Resync;
+    }
+  }
+
+  close(): void {
+    for (const dir of [0, 1] as const) {
+      const s = this.#side[dir];
+      if (s.sink) this.#endBody(dir, s.state === S.Close || s.state === S.Finalize);
+      s.state = S.Dead;
+    }
+  }
+
+  // ---- lines ----
+
+  #carry(s: Side, b: Uint8Array): void {
+    if (s.carryLen + b.length > HTTP_MAX_LINE) {
+      this.ctx.note('http-line-too-long');
+      s.state = S.Dead; s.carry = []; s.carryLen = 0;
+      if (s.sink) s.sink.end(false);
+      return;
+    }
+    s.carry.push(b.slice());
+    s.carryLen += b.length;
+  }
+
+  /** Keep the last few bytes while resynchronising, so a start line split across segments is found. */
+  #keepTail(s: Side, b: Uint8Array, n: number): void {
+    const t = b.subarray(Math.max(0, n - 16));
+    s.carry = [t.slice()]; s.carryLen = t.length;
+  }
+
+  /** Offset of the next plausible start line in `b` from `p` (after carried bytes), -1 when none. */
+  #findStart(dir: Direction, b: Uint8Array, p: number): number {
+    const s = this.#side[dir];
+    // A start line begins at a line start: search "\n" + token; the carried tail covers chunk edges.
+    const hay = s.carryLen ? Buffer.concat([...s.carry, b.subarray(p)]) : Buffer.from(b.buffer, b.byteOffset + p, b.length - p);
+    const re = dir === 1 ? /(?:^|\n)(HTTP\/\d\.\d )/g : /(?:^|\n)((?:GET|POST|PUT|HEAD|DELETE|OPTIONS|PATCH|CONNECT|TRACE|PROPFIND) \S)/g;
+    const m = re.exec(hay.toString('latin1'));
+    if (!m) return -1;
+    const at = m.index + m[0].length - m[1]!.length - s.carryLen;
+    if (at >= 0) { s.carry = []; s.carryLen = 0; }
+    if (at < 0) {
+      // Starts inside the carried tail: feed it back from there.
+      const tail = hay.subarray(m.index + m[0].length - m[1]!.length, s.carryLen);
+      s.carry = [tail.slice()]; s.carryLen = tail.length;
+      return p;
+    }
+    return p + at;
+  }
+
+  #line(dir: Direction, s: Side, line: string): void {
+    switch (s.state) {
+      case S.Line:
+        if (line.length === 0) return;
+        if (dir === 0) this.#requestLine(s, line); else this.#statusLine(s, line);
+        return;
+      case S.Headers:
+      case S.Trailers:
+        if (line.length === 0) {
+          if (s.state === S.Trailers) { this.#bodyDone(dir); return; }
+          this.#headersDone(dir, s);
+          return;
+        }
+        s.headerBytes += line.length;
+        if (s.headerBytes > HTTP_MAX_HEADERS) { this.ctx.note('http-headers-too-long'); s.state = S.Resync; return; }
+        if (s.state === S.Trailers) return;
+        if ((line[0] === ' ' || line[0] === '\t') && s.lastHeader) {
+          s.headers.set(s.lastHeader, `${s.headers.get(s.lastHeader)} ${line.trim()}`);
+          return;
+        }
+        {
+          const c = line.indexOf(':');
+          if (c <= 0) return; // not a header field: ignored as libhtp does
+          const name = line.slice(0, c).trim().toLowerCase();
+          const value = line.slice(c + 1).trim();
+          const old = s.headers.get(name);
+          s.headers.set(name, old === undefined ? value : name === 'content-length' ? old : `${old}, ${value}`);
+          s.lastHeader = name;
+        }
+        return;
+      case S.ChunkSize: {
+        const m = /^\s*([0-9a-fA-F]+)/.exec(line);
+        if (!m) { if (line.trim() === '') return; this.ctx.note('http-bad-chunk-size'); this.#endBody(dir, false); s.state = S.Resync; return; }
+        const size = parseInt(m[1]!, 16);
+        if (!Number.isSafeInteger(size)) { this.#endBody(dir, false); s.state = S.Resync; return; }
+        if (size === 0) { s.state = S.Trailers; s.headerBytes = 0; return; }
+        s.remaining = size;
+        s.state = S.ChunkData;
+        return;
+      }
+      case S.ChunkEnd:
+        // The CRLF after chunk data (tolerate junk before it, as libhtp).
+        s.state = S.ChunkSize;
+        if (line.length) this.#line(dir, s, line);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #requestLine(s: Side, line: string): void {
+    const parts = line.split(/[ \t]+/);
+    const method = parts[0]!;
+    if (!METHOD.test(method) || parts.length < 2) { this.ctx.note('http-bad-request-line'); return; }
+    const tx = new HttpTx(this.#txCount++);
+    tx.method = method;
+    tx.uri = parts[1]!;
+    tx.protocol = parts.length >= 3 ? parts.slice(2).join(' ') : '';
+    this.#txs.push(tx);
+    if (this.#txs.length > HTTP_MAX_PENDING_TX) { this.#txs.shift(); this.ctx.note('http-too-many-pending'); }
+    s.tx = tx;
+    s.isResp = false;
+    if (!tx.protocol) { tx.reqDone = true; return; } // HTTP/0.9: no headers, no body
+    s.headers = tx.reqHeaders;
+    s.headerBytes = 0; s.lastHeader = '';
+    s.state = S.Headers;
+  }
+
+  #statusLine(s: Side, line: string): void {
+    const m = /^(HTTP\/\S+)\s+(\d{3})/i.exec(line);
+    if (!m) { this.ctx.note('http-bad-status-line'); s.state = S.Resync; return; }
+    let tx = this.#txs.find((t) => !t.respDone);
+    if (!tx) {
+      // Response without a request (mid-stream pickup or lost request).
+      tx = new HttpTx(this.#txCount++);
+      tx.reqDone = true;
+      this.#txs.push(tx);
+    }
+    tx.respProtocol = m[1]!;
+    tx.status = Number(m[2]);
+    tx.respHeaders = new Map();
+    s.tx = tx;
+    s.isResp = true;
+    s.headers = tx.respHeaders;
+    s.headerBytes = 0; s.lastHeader = '';
+    s.state = S.Headers;
+  }
+
+  #headersDone(dir: Direction, s: Side): void {
+    const tx = s.tx!;
+    const h = s.headers;
+    s.state = S.Line;
+    if (dir === 0) {
+      const method = tx.method.toUpperCase();
+      const { kind, len } = bodyKind(h, false);
+      if (kind === 'none' || (kind === 'length' && len === 0)) { tx.reqDone = true; return; }
+      s.sink = this.#requestSink(tx, h, method);
+      this.#startBody(s, kind, len);
+      return;
+    }
+    // Response.
+    const st = tx.status;
+    if (st >= 100 && st < 200 && st !== 101) { tx.respHeaders = null; tx.status = 0; return; } // interim: wait for the final response
+    const method = tx.method.toUpperCase();
+    if (st === 101 || (method === 'CONNECT' && st >= 200 && st < 300)) {
+      this.#finishResp(tx);
+      this.#side[0].state = S.Tunnel; this.#side[1].state = S.Tunnel;
+      return;
+    }
+    if (method === 'HEAD' || st === 204 || st === 304) { this.#finishResp(tx); return; }
+    const { kind, len } = bodyKind(h, true);
+    if (kind === 'length' && len === 0) { this.#finishResp(tx); return; }
+    const range = st === 206 ? parseContentRange(h.get('content-range')) : null;
+    const name = dispositionFilename(h.get('content-disposition')) ?? tx.path();
+    let sink: BodySink = new FileBody(this, tx, 1, name, range ? { start: range.start, end: range.end } : null);
+    const codings = parseCodings(h.get('content-encoding'));
+    if (codings.length) sink = new DecodingSink(codings, sink);
+    s.sink = sink;
+    this.#startBody(s, kind === 'none' ? 'close' : kind, len);
+  }
+
+  #requestSink(tx: HttpTx, h: Headers, method: string): BodySink | null {
+    const ct = h.get('content-type') ?? '';
+    const mp = /^\s*multipart\/form-data\s*;.*?boundary\s*=\s*(?:"([^"]+)"|([^;\s]+))/i.exec(ct);
+    if (mp && (method === 'POST' || method === 'PUT')) {
+      const boundary = mp[1] ?? mp[2]!;
+      return new MultipartSink(boundary, (ph: PartHeaders) => {
+        const fn = dispositionFilename(ph.get('content-disposition'));
+        if (fn === undefined) return null;
+        return new FileBody(this, tx, 0, fn, null);
+      });
+    }
+    if (method === 'POST' || method === 'PUT') return new FileBody(this, tx, 0, dispositionFilename(h.get('content-disposition')) ?? tx.path(), null);
+    return null;
+  }
+
+  #startBody(s: Side, kind: 'length' | 'chunked' | 'close', len: number): void {
+    if (kind === 'chunked') s.state = S.ChunkSize;
+    else if (kind === 'length') { s.state = S.Body; s.remaining = len; }
+    else s.state = S.Close;
+  }
+
+  /** A body ended normally: responses wait in Finalize for trailing non-status lines (libhtp), requests end. */
+  #bodyDone(dir: Direction): void {
+    const s = this.#side[dir];
+    if (dir === 1 && s.sink) { s.state = S.Finalize; s.finMid = false; return; }
+    this.#endBody(dir, true);
+  }
+
+  #endBody(dir: Direction, complete: boolean): void {
+    const s = this.#side[dir];
+    const sink = s.sink;
+    s.sink = null;
+    if (s.state !== S.Dead && s.state !== S.Tunnel) s.state = S.Line;
+    const tx = s.tx;
+    if (tx) { if (dir === 0) tx.reqDone = true; else tx.respDone = true; }
+    sink?.end(complete);
+    if (tx && dir === 1) this.#finishResp(tx);
+  }
+
+  #finishResp(tx: HttpTx): void {
+    tx.respDone = true;
+    // Forget finished transactions at the front (keeps memory bounded on long keep-alive flows).
+    while (this.#txs.length && this.#txs[0]!.respDone && this.#txs[0]!.reqDone) this.#txs.shift();
+  }
+}
+
+/** How a message's body is delimited: chunked, by length, until close, or none (requests without length). */
+function bodyKind(h: Headers, response: boolean): { kind: 'none' | 'length' | 'chunked' | 'close'; len: number } {
+  const te = h.get('transfer-encoding');
+  if (te && /chunked/i.test(te)) return { kind: 'chunked', len: 0 };
+  const cl = h.get('content-length');
+  if (cl !== undefined) {
+    const m = /^\s*(\d+)/.exec(cl);
+    if (m) return { kind: 'length', len: Number(m[1]) };
+  }
+  return { kind: response ? 'close' : 'none', len: 0 };
+}

@@ -1,0 +1,241 @@
+// The file tracker: what happens to a file's bytes once a parser opens it. Streams them into sha256 (always)
+// and md5/sha1 (when asked) and into a filestore temp file; keeps an ordered range map for offset protocols
+// (SMB/NFS writeAt: out-of-order ranges buffered up to a cap, hashed in order); counts gaps into the size
+// without padding; enforces maxFileSize (hash but do not store); builds the fileinfo event on close.
+
+import { createHash, type Hash } from 'node:crypto';
+import type { Direction, FileHandle, FileOpenInfo, FileState, FileTracker, FlowInfo } from './protocols/contract.js';
+import type { Filestore, TempFile } from './filestore.js';
+import { makeEvent, type FileEvent, type FileOrder } from './fileinfo.js';
+
+/** Extra digests beside sha256. */
+export type HashName = 'md5' | 'sha1';
+
+export interface TrackerOptions {
+  /** md5 and/or sha1 besides sha256. */
+  hashes?: HashName[];
+  /** Files larger than this are hashed but not stored (stored:false); 0 = no limit. */
+  maxFileSize?: number;
+  /** Out-of-order bytes one file may buffer for writeAt (default 16 MiB); beyond, the first hole becomes a gap. */
+  maxRangeBuffer?: number;
+}
+
+/** Default cap of buffered out-of-order writeAt bytes per file. */
+export const TRACKER_MAX_RANGE_BUFFER = 16 * 1024 * 1024;
+
+/** A closed file: its event, sort key, and (while unresolved) its temp file. Structured-clone-able. */
+export interface FinishedFile {
+  order: FileOrder;
+  event: FileEvent;
+  direction: Direction;
+  /** Temp file still to commit or discard (provisional files only). */
+  tempPath?: string;
+  /** Opened by a fallback parser (e.g. ftp-data candidate): kept out of the output until resolved. */
+  provisional?: boolean;
+}
+
+/** Counters of a tracker. */
+export interface TrackerCounters {
+  opened: number;
+  closed: number;
+  truncated: number;
+  /** Files above maxFileSize (not stored). */
+  tooLarge: number;
+  /** writeAt holes declared gaps because a file's range buffer was full. */
+  rangeCapGaps: number;
+  bytes: number;
+}
+
+/** Per-worker tracker: owns options, the filestore and the list of finished files. */
+export class Tracker {
+  readonly finished: FinishedFile[] = [];
+  readonly counters: TrackerCounters = { opened: 0, closed: 0, truncated: 0, tooLarge: 0, rangeCapGaps: 0, bytes: 0 };
+  readonly hashes: HashName[];
+  readonly maxFileSize: number;
+  readonly maxRangeBuffer: number;
+  /** Open files (closed by flows that end). */
+  readonly open = new Set<TrackedFile>();
+
+  /** `onFile` is called for every finished non-provisional file, in close order. */
+  constructor(readonly store: Filestore | null, o: TrackerOptions = {}, readonly onFile?: (f: FinishedFile) => void) {
+    this.hashes = o.hashes ?? [];
+    this.maxFileSize = o.maxFileSize ?? 0;
+    this.maxRangeBuffer = o.maxRangeBuffer ?? TRACKER_MAX_RANGE_BUFFER;
+  }
+
+  /** A FileTracker for one flow; `now` gives the capture time; files of a `provisional` flow await resolution. */
+  forFlow(flow: FlowInfo, now: () => { sec: number; nsec: number }): FlowFiles {
+    return new FlowFiles(this, flow, now);
+  }
+
+  /** Called by a file when it closes. */
+  done(f: FinishedFile): void {
+    this.finished.push(f);
+    if (!f.provisional && this.onFile) this.onFile(f);
+  }
+}
+
+/** The files of one flow: numbers them 1, 2, … (file_id before the merge renumbers). */
+export class FlowFiles implements FileTracker {
+  seq = 0;
+  /** When set, files opened from now on are provisional (fallback parsers). */
+  provisional = false;
+  constructor(readonly tracker: Tracker, readonly flow: FlowInfo, readonly now: () => { sec: number; nsec: number }) {}
+
+  /** Open a file (see FileTracker). */
+  open(info: FileOpenInfo): TrackedFile {
+    return new TrackedFile(this, info, ++this.seq, this.provisional);
+  }
+}
+
+interface Range { off: number; bytes: Uint8Array }
+
+/** One file; see the module comment. */
+export class TrackedFile implements FileHandle {
+  #size = 0;
+  #closed = false;
+  #gaps = false;
+  #sha256: Hash = createHash('sha256');
+  #extra: Hash[];
+  #temp: TempFile | null;
+  #meta: Record<string, unknown>;
+  #ranges: Range[] = [];
+  #rangeBytes = 0;
+  #tooLarge = false;
+
+  constructor(readonly owner: FlowFiles, readonly info: FileOpenInfo, readonly seq: number, readonly provisional: boolean) {
+    const t = owner.tracker;
+    this.#extra = t.hashes.map((h) => createHash(h));
+    this.#temp = t.store ? t.store.temp() : null;
+    this.#meta = { ...info.meta };
+    t.counters.opened++;
+    t.open.add(this);
+  }
+
+  get size(): number { return this.#size; }
+  get closed(): boolean { return this.#closed; }
+
+  write(bytes: Uint8Array): void {
+    if (this.#closed || bytes.length === 0) return;
+    this.#append(bytes);
+    if (this.#ranges.length) this.#drainRanges();
+  }
+
+  writeAt(offset: number, bytes: Uint8Array): void {
+    if (this.#closed || bytes.length === 0) return;
+    const end = offset + bytes.length;
+    if (end <= this.#size) return; // already written: first wins
+    if (offset <= this.#size) { this.write(bytes.subarray(this.#size - offset)); return; }
+    this.#bufferRange(offset, bytes);
+  }
+
+  gap(len: number): void {
+    if (this.#closed) return;
+    this.#gaps = true;
+    if (len > 0) this.#size += len;
+    if (this.#ranges.length) this.#drainRanges();
+  }
+
+  setMeta(meta: Record<string, unknown>): void {
+    Object.assign(this.#meta, meta);
+  }
+
+  close(state?: FileState): void {
+    if (this.#closed) return;
+    // Ranges never joined: their holes are gaps.
+    while (this.#ranges.length) {
+      const r = this.#ranges[0]!;
+      if (r.off > this.#size) this.gap(r.off - this.#size); else this.#drainRanges();
+    }
+    this.#closed = true;
+    const t = this.owner.tracker;
+    t.open.delete(this);
+    t.counters.closed++;
+    let st: FileState = state ?? 'CLOSED';
+    if (this.#gaps && st === 'CLOSED') st = 'TRUNCATED';
+    if (st === 'TRUNCATED') t.counters.truncated++;
+    const sha256 = this.#sha256.digest('hex');
+    let stored = false;
+    let tempPath: string | undefined;
+    const temp = this.#temp;
+    if (temp && !temp.aborted) {
+      temp.finish();
+      if (this.provisional) tempPath = temp.path;
+      else stored = t.store!.commit(temp.path, sha256) !== null;
+    }
+    const { sec, nsec } = this.owner.now();
+    const body = {
+      filename: this.info.filename,
+      gaps: this.#gaps,
+      state: st,
+      ...(this.#extra.length ? Object.fromEntries(t.hashes.map((h, k) => [h, this.#extra[k]!.digest('hex')])) : {}),
+      sha256,
+      stored,
+      file_id: this.seq,
+      size: this.#size,
+      ...(this.info.start !== undefined ? { start: this.info.start, end: this.info.end ?? this.info.start + this.#size - 1 } : {}),
+      tx_id: this.info.txId,
+    } as FileEvent['fileinfo'];
+    const flow = this.info.flow ?? this.owner.flow;
+    const event = makeEvent({ flow, direction: this.info.direction, sec, nsec, appProto: this.info.appProto, meta: this.#meta, body });
+    const f: FinishedFile = { order: { sec, nsec, flowId: flow.flowId, txId: this.info.txId, seq: this.seq }, event, direction: this.info.direction };
+    if (this.provisional) { f.provisional = true; if (tempPath) f.tempPath = tempPath; }
+    t.done(f);
+  }
+
+  #append(b: Uint8Array): void {
+    this.#sha256.update(b);
+    for (const h of this.#extra) h.update(b);
+    this.#size += b.length;
+    const t = this.owner.tracker;
+    t.counters.bytes += b.length;
+    if (this.#temp && !this.#tooLarge) {
+      if (t.maxFileSize > 0 && this.#size > t.maxFileSize) {
+        this.#tooLarge = true;
+        t.counters.tooLarge++;
+        if (t.store) t.store.counters.tooLarge++;
+        this.#temp.abort();
+      } else this.#temp.write(b);
+    }
+  }
+
+  #bufferRange(off: number, b: Uint8Array): void {
+    const t = this.owner.tracker;
+    if (this.#rangeBytes + b.length > t.maxRangeBuffer) {
+      // Full: the first hole will not be filled in time.
+      t.counters.rangeCapGaps++;
+      while (this.#ranges.length) {
+        const r = this.#ranges[0]!;
+        if (r.off > this.#size) this.gap(r.off - this.#size); else this.#drainRanges();
+      }
+      if (off > this.#size) this.gap(off - this.#size);
+      this.writeAt(off, b);
+      return;
+    }
+    // Insert a copy of the parts not yet buffered (first wins).
+    const q = this.#ranges;
+    const end = off + b.length;
+    let cur = off;
+    const add: Range[] = [];
+    for (const r of q) {
+      if (cur >= end) break;
+      const rEnd = r.off + r.bytes.length;
+      if (rEnd <= cur) continue;
+      if (r.off > cur) add.push({ off: cur, bytes: b.slice(cur - off, Math.min(end, r.off) - off) });
+      cur = Math.max(cur, rEnd);
+    }
+    if (cur < end) add.push({ off: cur, bytes: b.slice(cur - off) });
+    for (const a of add) { q.push(a); this.#rangeBytes += a.bytes.length; }
+    q.sort((x, y) => x.off - y.off);
+  }
+
+  #drainRanges(): void {
+    const q = this.#ranges;
+    while (q.length && q[0]!.off <= this.#size) {
+      const r = q.shift()!;
+      this.#rangeBytes -= r.bytes.length;
+      const rEnd = r.off + r.bytes.length;
+      if (rEnd > this.#size) this.#append(r.bytes.subarray(this.#size - r.off));
+    }
+  }
+}

@@ -1,0 +1,99 @@
+// Community ID v1 (https://github.com/corelight/community-id-spec): SHA-1 over seed, ordered addresses,
+// protocol and ports, printed as "1:" + base64 (or hex). The `suricata` flavour reproduces Suricata's output:
+// one-way ICMP types get counterpart 0 and are ordered like any tuple; port-less protocols hash 4 zero port bytes.
+
+import { PROTO_ICMP, PROTO_ICMPV6, type PacketView } from '../decode/view.js';
+import { hasPorts, icmpCounterpart } from './key.js';
+
+export interface CommunityIdOptions {
+  /** 16-bit seed (default 0). */
+  seed?: number;
+  /** Base64 digest (default true); false prints lowercase hex. */
+  base64?: boolean;
+  /** 'spec' (default) or 'suricata'. */
+  flavour?: 'spec' | 'suricata';
+}
+
+/**
+ * Community ID of a tuple. For ICMP/ICMPv6 pass the type as `sport` and the code as `dport` (mapped here).
+ * `saddr`/`daddr` are 4- or 16-byte addresses.
+ */
+export function communityId(proto: number, saddr: Uint8Array, daddr: Uint8Array, sport: number, dport: number, o: CommunityIdOptions = {}): string {
+  const suri = o.flavour === 'suricata';
+  let oneWay = false;
+  if (proto === PROTO_ICMP || proto === PROTO_ICMPV6) {
+    const c = icmpCounterpart(proto, sport);
+    if (c >= 0) dport = c;
+    else if (suri) dport = 0;
+    else oneWay = true;
+  }
+  const ports = hasPorts(proto);
+  let a = saddr, b = daddr, pa = sport, pb = dport;
+  if (!oneWay) {
+    let cmp = 0;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) { cmp = a[i]! < b[i]! ? -1 : 1; break; }
+    if (cmp > 0 || (cmp === 0 && ports && pa > pb)) { a = daddr; b = saddr; pa = dport; pb = sport; }
+  }
+  const withPorts = ports || suri;
+  const buf = new Uint8Array(2 + a.length * 2 + 2 + (withPorts ? 4 : 0));
+  const seed = o.seed ?? 0;
+  buf[0] = (seed >> 8) & 0xff; buf[1] = seed & 0xff;
+  buf.set(a, 2); buf.set(b, 2 + a.length);
+  let p = 2 + a.length * 2;
+  buf[p++] = proto & 0xff; buf[p++] = 0;
+  if (withPorts) {
+    if (!ports) pa = pb = 0;
+    buf[p++] = pa >> 8; buf[p++] = pa & 0xff; buf[p++] = pb >> 8; buf[p++] = pb & 0xff;
+  }
+  const d = sha1(buf);
+  return '1:' + (o.base64 === false ? toHex(d) : toBase64(d));
+}
+
+// SHA-1 of short inputs (≤ 55 bytes: one block, so Community ID tuples never need two). node:crypto costs
+// a Hash object and a Buffer per call, which dominated flow creation; this is pure arithmetic on reused arrays.
+const W = new Int32Array(80);
+const DIGEST = new Uint8Array(20);
+
+/** SHA-1 digest of `m` (at most 55 bytes); the returned array is reused by the next call. */
+export function sha1(m: Uint8Array): Uint8Array {
+  if (m.length > 55) throw new RangeError('sha1: input longer than one block');
+  W.fill(0, 0, 16);
+  for (let i = 0; i < m.length; i++) W[i >> 2]! |= m[i]! << (24 - (i & 3) * 8);
+  W[m.length >> 2]! |= 0x80 << (24 - (m.length & 3) * 8);
+  W[15] = m.length * 8;
+  for (let t = 16; t < 80; t++) { const x = W[t - 3]! ^ W[t - 8]! ^ W[t - 14]! ^ W[t - 16]!; W[t] = (x << 1) | (x >>> 31); }
+  let a = 0x67452301, b = 0xefcdab89 | 0, c = 0x98badcfe | 0, d = 0x10325476, e = 0xc3d2e1f0 | 0;
+  for (let t = 0; t < 80; t++) {
+    let f: number, k: number;
+    if (t < 20) { f = (b & c) | (~b & d); k = 0x5a827999; }
+    else if (t < 40) { f = b ^ c ^ d; k = 0x6ed9eba1; }
+    else if (t < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8f1bbcdc | 0; }
+    else { f = b ^ c ^ d; k = 0xca62c1d6 | 0; }
+    const tmp = (((a << 5) | (a >>> 27)) + f + e + k + W[t]!) | 0;
+    e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = tmp;
+  }
+  const h = [(0x67452301 + a) | 0, ((0xefcdab89 | 0) + b) | 0, ((0x98badcfe | 0) + c) | 0, (0x10325476 + d) | 0, ((0xc3d2e1f0 | 0) + e) | 0];
+  for (let i = 0; i < 5; i++) { DIGEST[i * 4] = h[i]! >>> 24; DIGEST[i * 4 + 1] = (h[i]! >>> 16) & 0xff; DIGEST[i * 4 + 2] = (h[i]! >>> 8) & 0xff; DIGEST[i * 4 + 3] = h[i]! & 0xff; }
+  return DIGEST;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+function toBase64(d: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < 18; i += 3) { const n = (d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!; s += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!; }
+  const n = (d[18]! << 16) | (d[19]! << 8);
+  return s + B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + '=';
+}
+function toHex(d: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < 20; i++) s += (d[i]! < 16 ? '0' : '') + d[i]!.toString(16);
+  return s;
+}
+
+/** Community ID of decoded packet `v` (IP only); `sport`/`dport` override the view's ports (e.g. after defrag). */
+export function communityIdOfView(v: PacketView, o: CommunityIdOptions = {}, sport = v.srcPort, dport = v.dstPort): string {
+  const alen = v.ipVersion === 4 ? 4 : 16;
+  const s = v.buf.subarray(v.src, v.src + alen), d = v.buf.subarray(v.dst, v.dst + alen);
+  if (v.proto === PROTO_ICMP || v.proto === PROTO_ICMPV6) { sport = Math.max(0, v.icmpType); dport = Math.max(0, v.icmpCode); }
+  return communityId(v.proto, s, d, sport, dport, o);
+}

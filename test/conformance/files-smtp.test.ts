@@ -1,0 +1,66 @@
+// SMTP file extraction through the files pipeline against Suricata's verification suite
+// (../shared/corpus/suricata-verify, rows of expectations.tsv with protocol smtp): the required checks
+// (fileinfo with sha256/md5/size, filestore-present) via files-common, then every field each check gives
+// (other_match too: addresses, tx_id, smtp.*, email.*). Second, independent opinion: tshark's
+// `--export-objects imf` messages, decoded with our MIME decoder, hold no attachment we did not extract.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusDir, corpusSkip, FIXTURES } from '../_util.js';
+import { loadExpectations, relevantRows, report, runSuite, tsharkSkip } from './files-common.js';
+import { fullMatch, pipelineEvents, tsharkImfAttachments } from '../files/smtp-ftp-checks.js';
+
+/** Required smtp checks we pass (all 9 at corpus commit 10a45e4b); all fields of all fileinfo checks (9). */
+const REQUIRED_FLOOR = 9;
+const FULL_FLOOR = 9;
+
+test('suricata-verify smtp: required checks and every field of each fileinfo check', { skip: corpusSkip() }, async () => {
+  const sv = join(corpusDir()!, 'suricata-verify');
+  const rows = loadExpectations(sv, 'smtp');
+  const { results, events, outs } = await runSuite(sv, relevantRows(rows));
+  const ok = report('smtp required (sha256/md5/size, filestore-present)', results);
+  for (const o of outs.values()) rmSync(o, { recursive: true, force: true });
+  let full = 0;
+  const fileinfo = rows.filter((r) => r.check_kind === 'fileinfo');
+  for (const r of fileinfo) {
+    const ev = events.get(r.test) ?? await pipelineEvents(join(sv, r.test, r.pcap));
+    const m = fullMatch(ev, r);
+    const pass = m.matches === r.count;
+    if (pass) full++;
+    console.log(`# ${pass ? 'ok  ' : 'FAIL'} ${r.test} ${r.filename.slice(0, 40)}: ${m.matches}/${r.count} events match every field${m.skipped.length ? ` (not compared: ${m.skipped.join(', ')})` : ''}`);
+  }
+  console.log(`# smtp every-field checks: matched ${full}/${fileinfo.length}`);
+  assert.ok(ok >= REQUIRED_FLOOR, `required ${ok}/${results.length}`);
+  assert.ok(full >= FULL_FLOOR, `every-field ${full}/${fileinfo.length}`);
+});
+
+test('second opinion: attachments of tshark --export-objects imf messages are all extracted by us', { skip: tsharkSkip() }, async () => {
+  const pcaps: string[] = [join(FIXTURES, 'files/smtp/smtp-mime.pcap')];
+  const dir = corpusDir();
+  if (dir) {
+    // Corpus SMTP captures in which tshark sees mail, each distinct file once.
+    const sv = join(dir, 'suricata-verify');
+    const seen = new Set<string>();
+    for (const row of readFileSync(join(sv, 'tests.tsv'), 'utf8').split('\n').slice(1)) {
+      const c = row.split('\t');
+      if (c[3] !== 'smtp' || !(c[10] ?? '').split(' ').includes('imf')) continue;
+      const p = join(sv, c[0]!, c[1]!);
+      if (!existsSync(p)) continue;
+      const key = `${statSync(p).size}:${createHash('sha1').update(readFileSync(p)).digest('hex')}`;
+      if (!seen.has(key)) { seen.add(key); pcaps.push(p); }
+    }
+  }
+  let both = 0, theirs = 0, ours = 0, damaged = 0;
+  for (const p of pcaps) {
+    const o = new Set((await pipelineEvents(p)).filter((e) => e.app_proto === 'smtp').map((e) => e.fileinfo.sha256));
+    const t = tsharkImfAttachments(p, o);
+    const missing = [...t.sha].filter((x) => !o.has(x));
+    both += t.sha.size - missing.length; theirs += t.sha.size; ours += o.size; damaged += t.damaged;
+    console.log(`# ${p.replace(/.*suricata-verify\//, 'sv/').replace(/.*fixtures\//, 'fixtures/')}: tshark messages ${t.messages} (damaged export ${t.damaged}), attachments tshark ${t.sha.size}, ours ${o.size}, tshark-only ${missing.length}`);
+    assert.deepEqual(missing, [], `${p}: attachments of intact tshark messages that we did not extract`);
+  }
+  console.log(`# imf second opinion over ${pcaps.length} captures: ${both}/${theirs} attachments of intact tshark messages extracted by us (ours ${ours}; ${damaged} tshark exports damaged, not compared)`);
+  assert.ok(theirs >= 12, `only ${theirs} attachments compared`);
+});

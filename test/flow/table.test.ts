@@ -1,0 +1,81 @@
+// The flow table's timeouts against a brute-force model: random UDP traffic between a few hosts over a few minutes
+// of capture time (generated here, deterministic), where the model scans every flow at every packet. The table
+// must end exactly the same flows, at the same packet, with the same counters — for 1 and 3 workers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpDir } from '../_util.js';
+import { runFlows } from '../../src/engine/run.js';
+import { classicPcap } from '../../fixtures/make/capture.js';
+import { ether, ipv4, udp, type Frame } from '../../fixtures/make/packet.js';
+
+interface Pkt { t: number; a: number; b: number; sp: number; dp: number }
+
+function traffic(n: number, seed: number): Pkt[] {
+  let x = seed;
+  const rnd = (m: number) => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return (x >>> 8) % m; };
+  const out: Pkt[] = [];
+  let t = 1700000000;
+  for (let i = 0; i < n; i++) {
+    t += rnd(100) < 3 ? 20 + rnd(40) : rnd(2000) / 1000; // mostly dense, sometimes a 20-60 s gap
+    const a = rnd(6), b = 6 + rnd(4), sp = 1000 + rnd(3), dp = 53;
+    out.push(rnd(2) ? { t, a, b, sp, dp } : { t, a: b, b: a, sp: dp, dp: sp });
+  }
+  return out;
+}
+
+/** Reference: at each packet, end (timeout) every flow idle beyond its state's timeout, then account the packet. */
+function model(pk: Pkt[], to: { new: number; est: number }): string[] {
+  const live = new Map<string, { first: Pkt; last: number; ts: number; tc: number; cs: number }>();
+  const ended: string[] = [];
+  const end = (k: string, why: string, at: number) => {
+    const f = live.get(k)!;
+    ended.push(`${at} ${f.first.t} ${k} ${f.ts}/${f.tc} ${why}`);
+    live.delete(k);
+  };
+  for (const p of pk) {
+    const due: Array<[string, number]> = [];
+    for (const [k, f] of live) if (p.t - f.last > (f.ts && f.tc ? to.est : to.new)) due.push([k, f.first.t]);
+    due.sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1));
+    for (const [k] of due) end(k, 'timeout', p.t);
+    const k = [`${p.a}:${p.sp}`, `${p.b}:${p.dp}`].sort().join('-');
+    let f = live.get(k);
+    if (!f) live.set(k, (f = { first: p, last: p.t, ts: 0, tc: 0, cs: p.a }));
+    if (p.a === f.cs) f.ts++; else f.tc++;
+    f.last = p.t;
+  }
+  const last = pk[pk.length - 1]!.t;
+  for (const k of [...live.keys()]) end(k, 'shutdown', last);
+  return ended;
+}
+
+test('timeouts match a brute-force model on random UDP traffic, for 1 and 3 workers', async () => {
+  const pk = traffic(3000, 42);
+  const frames: Frame[] = pk.map((p) => {
+    const s = `10.0.0.${p.a + 1}`, d = `10.0.0.${p.b + 1}`;
+    const sec = Math.floor(p.t), usec = Math.round((p.t - sec) * 1e6);
+    return { sec, nsec: usec * 1000, data: ether(0x0800, ipv4({ src: s, dst: d, proto: 17 }, udp(s, d, p.sp, p.dp, new Uint8Array(4)))) };
+  });
+  // Use the µs-rounded times in the model too.
+  pk.forEach((p, i) => { p.t = frames[i]!.sec + frames[i]!.nsec * 1e-9; }); // the table computes times this way
+  const file = join(tmpDir(), 'udp-random.pcap');
+  writeFileSync(file, classicPcap(frames));
+  const want = model(pk, { new: 7, est: 13 });
+  for (const workers of [1, 3]) {
+    const got: string[] = [];
+    const r = await runFlows([file], {
+      workers, table: { timeouts: { udp: { new: 7, established: 13 } } },
+      onFlow: (f) => {
+        const a = Number(f.srcIp.split('.')[3]) - 1, b = Number(f.dstIp.split('.')[3]) - 1;
+        const k = [`${a}:${f.srcPort}`, `${b}:${f.dstPort}`].sort().join('-');
+        got.push(`${f.endedAt} ${f.startSec + f.startNsec * 1e-9} ${k} ${f.pktsToServer}/${f.pktsToClient} ${f.reason}`);
+      },
+    });
+    // Same flows ending at the same packet; output order ties (same end packet) sort by start time then key.
+    assert.equal(got.length, want.length, `workers ${workers}`);
+    assert.deepEqual([...got].sort(), [...want].sort(), `workers ${workers}`);
+    assert.equal(r.counters.table.timeouts, want.filter((w) => w.endsWith('timeout')).length);
+    assert.ok(r.counters.table.timeouts > 100, String(r.counters.table.timeouts));
+  }
+});
