@@ -10,3 +10,8 @@ export { captureInfo, formatInfo, formatInfoTime, type CaptureInfo, type InfoTim
 export { IndicatorList, IndicatorSet, RangeTable, HomeNet, PRIVATE_CIDRS, IocMatcher, Timeline, parseTcpdumpLine, TextPacket, LineKind,
   LineSplitter, matchInput, matchStream, matchTextStream, sniffInput, sniffBytes, toNdjson, toCsv, toTable, toHtml, parseCidr } from './ioc/index.js';
 export type { IocRecord, IocStats, IocMatcherOptions, IndicatorTimeline, ListOptions, ListProblem, IndicatorEntry, HomeNetOptions, InputKind } from './ioc/index.js';
+export { smtp, SmtpParser, probeSmtp } from './files/protocols/smtp/index.js';
+export { ftp, ftpData, FtpParser, FtpDataParser, FtpDataCandidateParser, resolveFtpData, ftpDataMeta, type FtpExpectation } from './files/protocols/ftp/index.js';
+export { MimeParser, type MimeFileEvents, type EmailMeta } from './files/mime/parser.js';
+export { Base64Decoder, decodeBase64 } from './files/mime/base64.js';
+export { QpDecoder, decodeQuotedPrintable } from './files/mime/qp.js';

@@ -6,11 +6,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusDir, corpusSkip, FIXTURES } from '../_util.js';
-import { loadExpectations, relevantRows, report, runSuite, tsharkExport, tsharkSkip } from './files-common.js';
-import { fullMatch, pipelineEvents } from '../files/smtp-ftp-checks.js';
+import { tsharkExport, tsharkSkip } from './files-common.js';
+import { judgeProtocol, pipelineEvents } from '../files/smtp-ftp-checks.js';
 import { fileinfoJson } from '../../src/files/fileinfo.js';
 
 /** Required ftp checks we pass (all 7 at corpus commit 10a45e4b); all fields of all 11 fileinfo checks. */
@@ -18,24 +18,9 @@ const REQUIRED_FLOOR = 7;
 const FULL_FLOOR = 11;
 
 test('suricata-verify ftp: required checks and every field of each fileinfo check', { skip: corpusSkip() }, async () => {
-  const sv = join(corpusDir()!, 'suricata-verify');
-  const rows = loadExpectations(sv, 'ftp');
-  const { results, events, outs } = await runSuite(sv, relevantRows(rows));
-  const ok = report('ftp required (sha256/md5/size, filestore-present)', results);
-  for (const o of outs.values()) rmSync(o, { recursive: true, force: true });
-  let full = 0;
-  const fileinfo = rows.filter((r) => r.check_kind === 'fileinfo');
-  for (const r of fileinfo) {
-    const ev = events.get(r.test) ?? await pipelineEvents(join(sv, r.test, r.pcap));
-    events.set(r.test, ev);
-    const m = fullMatch(ev, r);
-    const pass = m.matches === r.count;
-    if (pass) full++;
-    console.log(`# ${pass ? 'ok  ' : 'FAIL'} ${r.test} ${r.filename}: ${m.matches}/${r.count} events match every field${m.skipped.length ? ` (not compared: ${m.skipped.join(', ')})` : ''}`);
-  }
-  console.log(`# ftp every-field checks: matched ${full}/${fileinfo.length}`);
-  assert.ok(ok >= REQUIRED_FLOOR, `required ${ok}/${results.length}`);
-  assert.ok(full >= FULL_FLOOR, `every-field ${full}/${fileinfo.length}`);
+  const r = await judgeProtocol(join(corpusDir()!, 'suricata-verify'), 'ftp');
+  assert.ok(r.required[0] >= REQUIRED_FLOOR, `required ${r.required[0]}/${r.required[1]}`);
+  assert.ok(r.all[0] >= FULL_FLOOR, `every-field ${r.all[0]}/${r.all[1]}`);
 });
 
 test('suricata-verify ftp captures: identical fileinfo lines with 1 and 3 workers', { skip: corpusSkip() }, async () => {

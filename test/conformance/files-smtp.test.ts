@@ -6,34 +6,20 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusDir, corpusSkip, FIXTURES } from '../_util.js';
-import { loadExpectations, relevantRows, report, runSuite, tsharkSkip } from './files-common.js';
-import { fullMatch, pipelineEvents, tsharkImfAttachments } from '../files/smtp-ftp-checks.js';
+import { tsharkSkip } from './files-common.js';
+import { judgeProtocol, pipelineEvents, tsharkImfAttachments } from '../files/smtp-ftp-checks.js';
 
 /** Required smtp checks we pass (all 9 at corpus commit 10a45e4b); all fields of all fileinfo checks (9). */
 const REQUIRED_FLOOR = 9;
 const FULL_FLOOR = 9;
 
 test('suricata-verify smtp: required checks and every field of each fileinfo check', { skip: corpusSkip() }, async () => {
-  const sv = join(corpusDir()!, 'suricata-verify');
-  const rows = loadExpectations(sv, 'smtp');
-  const { results, events, outs } = await runSuite(sv, relevantRows(rows));
-  const ok = report('smtp required (sha256/md5/size, filestore-present)', results);
-  for (const o of outs.values()) rmSync(o, { recursive: true, force: true });
-  let full = 0;
-  const fileinfo = rows.filter((r) => r.check_kind === 'fileinfo');
-  for (const r of fileinfo) {
-    const ev = events.get(r.test) ?? await pipelineEvents(join(sv, r.test, r.pcap));
-    const m = fullMatch(ev, r);
-    const pass = m.matches === r.count;
-    if (pass) full++;
-    console.log(`# ${pass ? 'ok  ' : 'FAIL'} ${r.test} ${r.filename.slice(0, 40)}: ${m.matches}/${r.count} events match every field${m.skipped.length ? ` (not compared: ${m.skipped.join(', ')})` : ''}`);
-  }
-  console.log(`# smtp every-field checks: matched ${full}/${fileinfo.length}`);
-  assert.ok(ok >= REQUIRED_FLOOR, `required ${ok}/${results.length}`);
-  assert.ok(full >= FULL_FLOOR, `every-field ${full}/${fileinfo.length}`);
+  const r = await judgeProtocol(join(corpusDir()!, 'suricata-verify'), 'smtp');
+  assert.ok(r.required[0] >= REQUIRED_FLOOR, `required ${r.required[0]}/${r.required[1]}`);
+  assert.ok(r.all[0] >= FULL_FLOOR, `every-field ${r.all[0]}/${r.all[1]}`);
 });
 
 test('second opinion: attachments of tshark --export-objects imf messages are all extracted by us', { skip: tsharkSkip() }, async () => {

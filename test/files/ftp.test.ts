@@ -2,14 +2,12 @@
 // ftp-data side: direction of the file, deterministic resolution of candidates against expectations.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import {
   FtpDataCandidateParser, FtpDataParser, FtpParser, ftp, ftpData, ftpDataDirection, ftpDataMeta, parseEprtArg, parseEpsvReply, parsePasvReply,
   parsePortArg, probeFtp, resolveFtpData, type DataCandidate, type FtpExpectation, type TimedExpectation,
 } from '../../src/files/protocols/ftp/index.js';
 import { fakeContext, fakeFlow, feed } from './smtp-ftp-fake.js';
 
-const sha = (x: Uint8Array) => createHash('sha256').update(x).digest('hex');
 const V4 = fakeFlow({ flowId: '77', srcIp: '10.1.0.5', srcPort: 40100, dstIp: '10.1.0.9', dstPort: 21 });
 const V6 = fakeFlow({ flowId: '78', srcIp: '2001:db8::5', srcPort: 40100, dstIp: '2001:db8::9', dstPort: 21 });
 const login: Array<[0 | 1, string]> = [[1, '220 (vsFTPd 3.0.5)\r\n'], [0, 'USER bob\r\n'], [1, '331 pw\r\n'], [0, 'PASS x\r\n'], [1, '230-Welcome\r\n multi line\r\n230 ok\r\n']];
@@ -165,7 +163,6 @@ test('candidate parser: provisional file per direction with first-byte times; mo
   assert.equal(ftpData.probe(0, Buffer.from('anything'), ctx.flow), 'no');
   assert.equal(ftp.name, 'ftp');
   assert.ok(ftp.create(fakeContext(V4)) instanceof FtpParser);
-  void sha;
 });
 
 test('probe: client commands, banners, POP3 USER', () => {

@@ -95,3 +95,33 @@ export function tsharkImfAttachments(pcap: string, ours: Set<string>): { sha: Se
   rmSync(dir, { recursive: true, force: true });
   return { sha, damaged, messages: names.length };
 }
+
+/** Run a protocol's suricata-verify rows through the pipeline (files-common's runSuite, with a filestore) and
+ * judge every fileinfo check on all the fields it gives — files-common's coarser match (name, size, hashes,
+ * state) counts the same file moved twice (bug-4877: STOR then RETR) as two matches where other_match tells
+ * them apart. Prints each check; returns required (content + filestore-present) and all-check scores. */
+export async function judgeProtocol(sv: string, protocol: string): Promise<{ required: [number, number]; all: [number, number] }> {
+  const { loadExpectations, relevantRows, runSuite, checkRows } = await import('../conformance/files-common.js');
+  const rows = loadExpectations(sv, protocol);
+  const relevant = new Set(relevantRows(rows));
+  const judged = rows.filter((r) => r.check_kind === 'fileinfo' || relevant.has(r));
+  const { events, outs } = await runSuite(sv, judged);
+  let req = 0, reqTotal = 0, all = 0, allTotal = 0;
+  for (const r of judged) {
+    let ok: boolean, why: string;
+    if (r.check_kind === 'fileinfo') {
+      const m = fullMatch(events.get(r.test) ?? [], r);
+      ok = m.matches === r.count;
+      why = `${m.matches}/${r.count} events match every field${m.skipped.length ? ` (not compared: ${m.skipped.join(', ')})` : ''}`;
+      allTotal++; if (ok) all++;
+    } else {
+      const c = checkRows([r], events.get(r.test) ?? [], outs.get(r.test)!)[0]!;
+      ok = c.ok; why = c.why || 'present';
+    }
+    if (relevant.has(r)) { reqTotal++; if (ok) req++; }
+    console.log(`# ${ok ? 'ok  ' : 'FAIL'} ${r.test} [${r.check_kind}${relevant.has(r) ? ', required' : ''}] ${(r.filename || r.sha256).slice(0, 48)}: ${why}`);
+  }
+  for (const o of outs.values()) rmSync(o, { recursive: true, force: true });
+  console.log(`# ${protocol}: required checks (sha256/md5/size, filestore-present) matched ${req}/${reqTotal}; all fileinfo checks, every field, matched ${all}/${allTotal}`);
+  return { required: [req, reqTotal], all: [all, allTotal] };
+}
