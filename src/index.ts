@@ -15,3 +15,6 @@ export { ftp, ftpData, FtpParser, FtpDataParser, FtpDataCandidateParser, resolve
 export { MimeParser, type MimeFileEvents, type EmailMeta } from './files/mime/parser.js';
 export { Base64Decoder, decodeBase64 } from './files/mime/base64.js';
 export { QpDecoder, decodeQuotedPrintable } from './files/mime/qp.js';
+export { smb, SmbParser, probeSmb, fuidString, smb2DialectName } from './files/protocols/smb/index.js';
+export { nfs, NfsParser, probeNfs, handleHash } from './files/protocols/nfs/index.js';
+export { RecordMarker, parseRpc, XidTable } from './files/protocols/rpc/rpc.js';

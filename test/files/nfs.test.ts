@@ -123,3 +123,43 @@ test('probe: NFS calls yes, other RPC programs no, replies only on 2049', () => 
   assert.equal(probeNfs(0, rpcCall(1, 100003, 2, 0, new Uint8Array(0)), { ...nfsFlow, proto: 17 }), 'yes');
   assert.equal(probeNfs(0, new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3)), nfsFlow), 'no');
 });
+
+test('hostile input: truncated and byte-flipped RPC/NFS streams never throw', () => {
+  const data = prng(5000, 40);
+  const stream = cat(
+    recordMark(rpcCall(1, 100003, 3, 3, nfs3.lookupArgs(DIR, 'z'))), recordMark(rpcReply(1, nfs3.lookupRes(FH))),
+    recordMark(rpcCall(2, 100003, 3, 6, nfs3.readArgs(FH, 0, 5000))), recordMark(rpcReply(2, nfs3.readRes(data, true)), 1000),
+    recordMark(rpcCall(3, 100003, 3, 7, nfs3.writeArgs(FH, 0, data, 2))),
+    recordMark(rpcCall(4, 100003, 4, 1, cat(be32(0), be32(1), be32(2), be32(22), opaque(FH), be32(38), new Uint8Array(28), opaque(data.subarray(0, 9))))),
+  );
+  let x = 777;
+  const rnd = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+  for (let n = 0; n < stream.length; n += 61) {
+    const p = new NfsParser(rangeContext(nfsFlow));
+    p.data(0, stream.subarray(0, n)); p.data(1, stream.subarray(0, n)); p.close();
+  }
+  for (let k = 0; k < 300; k++) {
+    const m = stream.slice();
+    for (let j = 0; j < 8; j++) m[rnd() % m.length] = rnd() & 0xff;
+    const ctx = rangeContext(k % 2 ? nfsFlow : { ...nfsFlow, proto: 17 });
+    const p = new NfsParser(ctx);
+    inPieces(m, 1 + (rnd() % 900), (b) => { p.data(0, b); p.data(1, b); });
+    p.gap(1, 100);
+    p.data(1, m.subarray(rnd() % m.length));
+    p.close();
+    for (const f of ctx.opened) assert.ok(f.state !== undefined);
+  }
+});
+
+test('v3: READDIRPLUS entries name their handles; READ of one gets its name', () => {
+  const ctx = rangeContext(nfsFlow);
+  const p = new NfsParser(ctx);
+  const h1 = prng(32, 50), h2 = prng(32, 51);
+  const entry = (id: number, name: string, fh: Uint8Array) => cat(be32(1), be32(0), be32(id), opaque(new TextEncoder().encode(name)), be32(0), be32(id), be32(0), be32(1), opaque(fh));
+  tcp(p, 0, rpcCall(60, 100003, 3, 17, cat(opaque(DIR), new Uint8Array(16), be32(4096), be32(32768))));
+  tcp(p, 1, rpcReply(60, cat(be32(0), be32(0), new Uint8Array(8), entry(1, 'one.txt', h1), entry(2, 'two.txt', h2), be32(0), be32(1))));
+  tcp(p, 0, rpcCall(61, 100003, 3, 6, nfs3.readArgs(h2, 0, 10)));
+  tcp(p, 1, rpcReply(61, nfs3.readRes(prng(10, 52), true)));
+  assert.equal(ctx.opened[0]!.info.filename, 'two.txt');
+  assert.equal(ctx.opened[0]!.state, 'CLOSED');
+});

@@ -140,3 +140,30 @@ test('probe: NBSS + SMB magic yes, other content no', () => {
   assert.equal(probeSmb(0, new TextEncoder().encode('GET / HTTP/1.1\r\n'), f), 'no');
   assert.equal(probeSmb(0, nbss(new TextEncoder().encode('hello world')), f), 'no');
 });
+
+test('hostile input: truncated and byte-flipped SMB streams never throw', () => {
+  const data = prng(3000, 9);
+  const stream = cat(
+    nbss(q({ cmd: 5, msgId: 2 }, smb2Body.createReq('x.bin'))), nbss(r({ cmd: 5, msgId: 2 }, smb2Body.createResp(FID, 3000))),
+    nbss(smb2Chain([q({ cmd: 8, msgId: 3 }, smb2Body.readReq(FID, 0, 3000)), q({ cmd: 6, msgId: 4, related: true }, smb2Body.closeReq(new Uint8Array(16).fill(0xff)))])),
+    nbss(r({ cmd: 8, msgId: 3 }, smb2Body.readResp(data))),
+    nbss(smb1({ cmd: 0x2f, mid: 3 }, ...smb1Body.writeReq(0x4001, 0, data.subarray(0, 500), 3))),
+  );
+  let x = 12345;
+  const rnd = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+  for (let n = 0; n < stream.length; n += 97) {
+    const p = new SmbParser(rangeContext());
+    p.data(0, stream.subarray(0, n)); p.data(1, stream.subarray(0, n)); p.close();
+  }
+  for (let k = 0; k < 300; k++) {
+    const m = stream.slice();
+    for (let j = 0; j < 8; j++) m[rnd() % m.length] = rnd() & 0xff;
+    const ctx = rangeContext();
+    const p = new SmbParser(ctx);
+    inPieces(m, 1 + (rnd() % 700), (b) => { p.data(0, b); p.data(1, b); });
+    p.gap(0, 10);
+    p.data(0, m.subarray(rnd() % m.length));
+    p.close();
+    for (const f of ctx.opened) assert.ok(f.state !== undefined);
+  }
+});

@@ -77,19 +77,32 @@ export class NfsParser implements ProtocolParser {
   constructor(ctx: ProtocolContext) {
     this.#ctx = ctx;
     this.#udp = ctx.flow.proto === 17;
-    this.#markers = [new RecordMarker((r) => this.#record(0, r)), new RecordMarker((r) => this.#record(1, r))];
+    // After a gap, a record start must be a call to NFS or a reply to a pending XID.
+    const plausible = (b: Uint8Array, o: number) => {
+      if (b.length - o < 16) return false;
+      const dv = new DataView(b.buffer, b.byteOffset + o);
+      return dv.getUint32(4) === 0 ? dv.getUint32(12) === NFS_PROGRAM : this.#xids.has(dv.getUint32(0));
+    };
+    this.#markers = [new RecordMarker((r) => this.#record(0, r), undefined, plausible), new RecordMarker((r) => this.#record(1, r), undefined, plausible)];
   }
 
+  /** TCP: in-order stream bytes (record marking); UDP: one datagram = one RPC message. */
   data(dir: Direction, bytes: Uint8Array): void {
-    if (this.#udp) this.#record(dir, bytes);
-    else this.#markers[dir].push(bytes);
+    if (this.#udp) { this.#record(dir, bytes); return; }
+    const m = this.#markers[dir], o = m.oversized, r = m.resyncs;
+    m.push(bytes);
+    // Surface the framing caps through the sink's note counters.
+    if (m.oversized !== o) this.#ctx.note('rpc-record-oversized');
+    if (m.resyncs !== r) this.#ctx.note('rpc-resync');
   }
 
+  /** `len` bytes lost: the record in progress is dropped; open files keep the hole (→ TRUNCATED, gaps). */
   gap(dir: Direction, len: number): void {
     if (!this.#udp) this.#markers[dir].gap(len);
     this.#ctx.note('nfs-gap', { dir, len });
   }
 
+  /** Flow end: files still open finish (TRUNCATED unless eof/FILE_SYNC/COMMIT was seen). */
   close(): void {
     for (const f of [...this.#files.values()]) this.#finish(f);
   }
@@ -125,7 +138,9 @@ export class NfsParser implements ProtocolParser {
     else if (c.vers === 2) this.#call2(x, c, p, dir);
     else if (c.vers === 4 && c.proc === 1) this.#call4(x, c, p, dir);
     if (x.bad) { this.stats.malformed++; this.#ctx.note('nfs-malformed', { xid: c.xid }); }
+    const ev = this.#xids.evicted;
     this.#xids.set(c.xid, p);
+    if (this.#xids.evicted !== ev) this.#ctx.note('rpc-xid-evicted');
   }
 
   #call3(x: Xdr, c: RpcCall, p: Pending, dir: Direction): void {

@@ -18,6 +18,7 @@ export class Xdr {
   }
   /** Bytes left. */
   get left(): number { return this.end - this.pos; }
+  /** Big-endian u32 (0 and `bad` past the end). */
   u32(): number {
     if (this.pos + 4 > this.end) { this.bad = true; this.pos = this.end; return 0; }
     const v = this.#dv.getUint32(this.pos); this.pos += 4; return v;
@@ -37,7 +38,7 @@ export class Xdr {
     this.skip(n);
     return v;
   }
-  /** Variable-length opaque<max> (view). A length beyond the record is cut to what is there and sets `short`. */
+  /** Variable-length opaque<max> (view); a length beyond `max` or the record sets `bad` and gives no bytes. */
   opaque(max = 0x7fffffff): Uint8Array {
     const n = this.u32();
     if (this.bad) return new Uint8Array(0);
@@ -163,7 +164,8 @@ export class RecordMarker {
   #tail = new Uint8Array(0);
   oversized = 0;
   resyncs = 0;
-  constructor(private readonly onRecord: (rec: Uint8Array) => void, private readonly max = RPC_MAX_RECORD) {}
+  /** `plausible` may narrow resynchronisation (e.g. a reply whose XID is pending, a call to a known program). */
+  constructor(private readonly onRecord: (rec: Uint8Array) => void, private readonly max = RPC_MAX_RECORD, private readonly plausible?: (b: Uint8Array, off: number) => boolean) {}
 
   /** Feed in-order stream bytes. */
   push(bytes: Uint8Array): void {
@@ -211,13 +213,12 @@ export class RecordMarker {
     this.onRecord(rec);
   }
 
-  /** Offset of a last-fragment header followed by an RPC call/reply header, or -1. */
+  /** Offset of a fragment header (first fragment of a record) followed by an RPC call/reply header, or -1. */
   #findHeader(b: Uint8Array): number {
     for (let k = 0; k + 16 <= b.length; k++) {
-      if ((b[k]! & 0x80) === 0) continue;
       const len = (((b[k]! & 0x7f) << 24) | (b[k + 1]! << 16) | (b[k + 2]! << 8) | b[k + 3]!) >>> 0;
       if (len < 12 || len > this.max) continue;
-      if (looksLikeRpc(b, k + 4)) return k;
+      if (looksLikeRpc(b, k + 4) && (!this.plausible || this.plausible(b, k + 4))) return k;
     }
     return -1;
   }
@@ -228,6 +229,7 @@ export class XidTable<T> {
   readonly #m = new Map<number, T>();
   evicted = 0;
   constructor(private readonly cap = RPC_MAX_PENDING) {}
+  /** Remember the call `xid` (replaces an older one with the same XID). */
   set(xid: number, v: T): void {
     this.#m.delete(xid);
     this.#m.set(xid, v);
@@ -235,6 +237,9 @@ export class XidTable<T> {
   }
   /** Remove and return the call for `xid`. */
   take(xid: number): T | undefined { const v = this.#m.get(xid); if (v !== undefined) this.#m.delete(xid); return v; }
+  /** Is a call with this XID pending? */
+  has(xid: number): boolean { return this.#m.has(xid); }
+  /** Pending calls. */
   get size(): number { return this.#m.size; }
 }
 

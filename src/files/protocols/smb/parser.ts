@@ -50,6 +50,7 @@ function ucs2(b: Uint8Array): string {
 /** Bounded insertion-ordered map (oldest evicted). */
 class Lru<V> {
   readonly m = new Map<string, V>();
+  /** Insert or refresh `k`; evicts the oldest entry beyond SMB_MAX_MAP. */
   set(k: string, v: V): void { this.m.delete(k); this.m.set(k, v); if (this.m.size > SMB_MAX_MAP) this.m.delete(this.m.keys().next().value as string); }
   get(k: string): V | undefined { return this.m.get(k); }
   take(k: string): V | undefined { const v = this.m.get(k); this.m.delete(k); return v; }
@@ -90,8 +91,9 @@ class Nbss {
   #lost = false;
   #tail = new Uint8Array(0);
   oversized = 0;
-  constructor(private readonly onPdu: (pdu: Uint8Array) => void) {}
+  constructor(private readonly onPdu: (pdu: Uint8Array) => void, private readonly onOversize: () => void) {}
 
+  /** Feed in-order bytes; whole PDUs go to onPdu (views valid during the call). */
   push(bytes: Uint8Array): void {
     let b = bytes;
     if (this.#lost) {
@@ -113,7 +115,7 @@ class Nbss {
         this.#left = (this.#hdr[1]! << 16) | (this.#hdr[2]! << 8) | this.#hdr[3]!;
         if (this.#type !== 0) this.#left &= 0x1ffff;
         this.#skip = this.#type !== 0 || this.#left > SMB_MAX_PDU;
-        if (this.#type === 0 && this.#left > SMB_MAX_PDU) this.oversized++;
+        if (this.#type === 0 && this.#left > SMB_MAX_PDU) { this.oversized++; this.onOversize(); }
         if (this.#left === 0) { this.#skip = false; continue; }
         // Whole PDU inside this chunk: hand out a view, no copy.
         if (!this.#skip && b.length - i >= this.#left) {
@@ -133,6 +135,7 @@ class Nbss {
     }
   }
 
+  /** Bytes were lost: drop the PDU in progress, scan for the next NBSS + SMB header. */
   gap(): void { this.#parts = []; this.#left = 0; this.#hdrLen = 0; this.#skip = false; this.#lost = true; this.#tail = new Uint8Array(0); }
 }
 
@@ -174,16 +177,20 @@ export class SmbParser implements ProtocolParser {
 
   constructor(ctx: ProtocolContext) {
     this.#ctx = ctx;
-    this.#nb = [new Nbss((p) => this.#pdu(0, p)), new Nbss((p) => this.#pdu(1, p))];
+    const big = () => ctx.note('smb-pdu-oversized');
+    this.#nb = [new Nbss((p) => this.#pdu(0, p), big), new Nbss((p) => this.#pdu(1, p), big)];
   }
 
+  /** In-order bytes of one direction (any segmentation). */
   data(dir: Direction, bytes: Uint8Array): void { this.#nb[dir].push(bytes); }
 
+  /** `len` bytes lost in `dir`: the PDU in progress is dropped and framing resynchronises on the next SMB header. */
   gap(dir: Direction, len: number): void {
     this.#nb[dir].gap();
     this.#ctx.note('smb-gap', { dir, len });
   }
 
+  /** Flow end: every open file finishes. */
   close(): void {
     // Files still open at flow end never saw CLOSE / END_OF_FILE: TRUNCATED (as Suricata).
     for (const f of [...this.#files.values()]) this.#finish(f, 'TRUNCATED');
@@ -194,7 +201,7 @@ export class SmbParser implements ProtocolParser {
     if (p.length < 4 || p[1] !== 0x53 || p[2] !== 0x4d || p[3] !== 0x42) { this.stats.malformed++; return; }
     switch (p[0]) {
       case 0xfe: this.stats.smb2++; this.#smb2(dir, p); return;
-      case 0xff: this.stats.smb1++; this.#smb1(dir, p); return;
+      case 0xff: this.stats.smb1++; this.#smb1(p); return;
       case 0xfd: {
         this.stats.encrypted++;
         if (this.#encrypted++ === 0) this.#ctx.note('smb3-encrypted', { session_id: p.length >= 52 ? u64(p, 44) : 0, dialect: this.#dialectName() });
@@ -385,7 +392,7 @@ export class SmbParser implements ProtocolParser {
 
   // ---------------------------------------------------------------- SMB1
 
-  #smb1(dir: Direction, m: Uint8Array): void {
+  #smb1(m: Uint8Array): void {
     if (m.length < 33) { this.stats.malformed++; return; }
     const flags2 = u16(m, 10);
     const unicode = (flags2 & 0x8000) !== 0;
@@ -409,7 +416,6 @@ export class SmbParser implements ProtocolParser {
       if (!andx || andx.cmd === 0xff || andx.off <= off || andx.off >= m.length) return;
       cmd = andx.cmd; off = andx.off;
     }
-    void dir;
   }
 
   #smb1Request(cmd: number, m: Uint8Array, w: number, wc: number, bytes: number, bc: number, unicode: boolean, rk: string, tid: number, uid: number): void {
@@ -425,10 +431,8 @@ export class SmbParser implements ProtocolParser {
       }
       case 0x75: { // TREE_CONNECT_ANDX: password, path
         if (wc < 4) return;
-        let i = bytes + u16(m, w + 6);
-        const path = smb1String(m, i, end, unicode);
+        const path = smb1String(m, bytes + u16(m, w + 6), end, unicode);
         this.#treeReqs.set(`1:${rk}`, path.s);
-        void i;
         return;
       }
       case 0xa2: { // NT_CREATE_ANDX: name
