@@ -1,4 +1,4 @@
-// ASCII export throughput: AsciiPrinter.printBatch over an in-memory prefix of the benchmark capture (tinybench),
+// ASCII export throughput: AsciiPrinter.printBatchBytes over an in-memory prefix of the benchmark capture (tinybench),
 // and end to end `flowcarve ascii FILE > /dev/null` against `tcpdump -tt -n -r FILE > /dev/null` on the same file in
 // the same run (ratio = tcpdump time / our time; the issue asks for ≥ 3). Prints one BenchReport JSON line.
 //
@@ -41,15 +41,15 @@ function timeIt(cmd: string, args: string[]): number | null {
 const cap = ensureCapture({ log: (s) => console.error(s) });
 const { batches, bytes } = loadBatches(cap.path);
 const bench = new Bench({ time: 2000 });
-bench.add('printBatch (16 MiB prefix)', () => {
+bench.add('printBatchBytes (16 MiB prefix)', () => {
   const pr = new AsciiPrinter();
-  for (const b of batches) pr.printBatch(b);
+  for (const b of batches) pr.printBatchBytes(b);
 });
 await bench.run();
 const task = bench.tasks[0]!;
 const meanMs = (task.result as unknown as { latency?: { mean: number }; mean?: number }).latency?.mean
   ?? (task.result as unknown as { mean: number }).mean;
-const metrics: BenchMetric[] = [{ name: 'ascii printBatch', value: Math.round(bytes / 1e6 / (meanMs / 1000)), unit: 'MB/s' }];
+const metrics: BenchMetric[] = [{ name: 'ascii printBatchBytes', value: Math.round(bytes / 1e6 / (meanMs / 1000)), unit: 'MB/s' }];
 
 const cli = new URL('../src/cli/main.js', import.meta.url).pathname;
 const ours = timeIt(process.execPath, [cli, 'ascii', '--out', '/dev/null', cap.path]);

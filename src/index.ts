@@ -18,3 +18,4 @@ export { QpDecoder, decodeQuotedPrintable } from './files/mime/qp.js';
 export { smb, SmbParser, probeSmb, fuidString, smb2DialectName } from './files/protocols/smb/index.js';
 export { nfs, NfsParser, probeNfs, handleHash } from './files/protocols/nfs/index.js';
 export { RecordMarker, parseRpc, XidTable } from './files/protocols/rpc/rpc.js';
+export * from './ascii/index.js';

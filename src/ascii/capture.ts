@@ -24,17 +24,18 @@ export async function writeChunk(out: Writable, s: string | Uint8Array): Promise
 }
 
 /**
- * Print every packet of `paths` (in order) to `out` as `tcpdump -tt -n -r` would. Each input gets a fresh printer
+ * Print every packet of `paths` (in order) to `out` as `tcpdump -tt -n -r` would (latin1 bytes; `sink` replaces
+ * the default writer, e.g. to split the output). Each input gets a fresh printer
  * (tcpdump's TCP sequence state is per run). Stops at the first input error and returns it instead of throwing.
  */
 export async function printCapture(paths: readonly string[], out: Writable, opts: AsciiPrinterOptions = {},
-  sink: (text: string) => Promise<void> = (t) => writeChunk(out, Buffer.from(t, 'latin1'))): Promise<PrintCaptureResult> {
+  sink: (bytes: Uint8Array) => Promise<void> = (t) => writeChunk(out, t)): Promise<PrintCaptureResult> {
   let packets = 0;
   for (const path of paths) {
     const printer = new AsciiPrinter(opts);
     try {
       for await (const batch of new CaptureReader(path).batches()) {
-        await sink(printer.printBatch(batch));
+        await sink(printer.printBatchBytes(batch));
         packets += batch.count;
       }
     } catch (e) {

@@ -112,6 +112,14 @@ const HTTP_CMDS = new Set(['GET', 'PUT', 'COPY', 'HEAD', 'LOCK', 'MOVE', 'POLL',
 const RTSP_CMDS = new Set(['DESCRIBE', 'ANNOUNCE', 'GET_PARAMETER', 'OPTIONS', 'PAUSE', 'PLAY', 'RECORD', 'REDIRECT', 'SETUP',
   'SET_PARAMETER', 'TEARDOWN']);
 
+/** fn_print_char: printable ASCII as is, else M- and ^ escapes. */
+function fnChar(c: number): string {
+  let s = '';
+  if (c >= 0x80) { c &= 0x7f; s = 'M-'; }
+  if (c < 0x20 || c > 0x7e) { c ^= 0x40; s += '^'; }
+  return s + String.fromCharCode(c);
+}
+
 /** Latin-1 text of b[s..e) (tcpdump prints raw bytes; the printable-ASCII checks run before this is used). */
 function latin1(b: Uint8Array, s: number, e: number): string {
   let out = '';
@@ -132,6 +140,7 @@ export class AsciiPrinter {
   /** tcpdump's ndo_protocol, used in truncation marks. */
   proto = '';
   #packets = 0;
+  #lastBytes = 0;
   #lastSec = -1;
   #lastSecText = '';
   #evicted6 = 0;
@@ -153,14 +162,38 @@ export class AsciiPrinter {
   printBatch(batch: PacketBatch): string {
     this.b = batch.buf;
     const n = batch.count;
-    // The batch text is one rope of small strings; Buffer.from(text, 'latin1') copies it out without
-    // flattening it first.
     this.o = '';
     for (let i = 0; i < n; i++) this.#packet(batch, i);
     const out = this.o;
     this.o = '';
     this.#packets += n;
     return out;
+  }
+
+  /**
+   * The same text as latin1 bytes in a fresh Buffer (safe to hand to an async writer). Each packet's small string
+   * is copied out while young, so no batch-sized string is ever built or flattened: the fast path for output.
+   */
+  printBatchBytes(batch: PacketBatch): Buffer {
+    this.b = batch.buf;
+    const n = batch.count;
+    let out = Buffer.allocUnsafe(Math.max(1 << 16, this.#lastBytes + (this.#lastBytes >> 2)));
+    let off = 0;
+    for (let i = 0; i < n; i++) {
+      this.o = '';
+      this.#packet(batch, i);
+      const s = this.o;
+      if (off + s.length > out.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, off + s.length));
+        out.copy(bigger, 0, 0, off);
+        out = bigger;
+      }
+      off += out.write(s, off, 'latin1');
+    }
+    this.o = '';
+    this.#packets += n;
+    this.#lastBytes = off;
+    return out.subarray(0, off);
   }
 
   #packet(batch: PacketBatch, i: number): void {
@@ -303,7 +336,7 @@ export class AsciiPrinter {
       if (et < length) { length = et; if (cap > length) cap = length; }
       const save = this.end;
       if (q + length < this.end) this.end = q + length;
-      this.#llc(q, length, cap, src, dst, len);
+      this.#llc(q, length, cap);
       this.end = save;
       return;
     }
@@ -324,7 +357,7 @@ export class AsciiPrinter {
   }
 
   /** 802.2 LLC frame (Ethernet length field): an approximation of tcpdump's llc_print for the common cases. */
-  #llc(p: number, length: number, cap: number, src: number, dst: number, origLen: number): void {
+  #llc(p: number, length: number, cap: number): void {
     this.proto = 'llc';
     if (cap < 3) { this.trunc(); return; }
     const dsap = this.u8(p), ssap = this.u8(p + 1);
@@ -337,7 +370,6 @@ export class AsciiPrinter {
       if (this.#ethertype(et, p + 8, length - 8, cap - 8)) return;
     }
     this.o += `LLC, dsap 0x${HEX2[dsap & 0xfe]}, ssap 0x${HEX2[ssap & 0xfe]}, length ${length}`;
-    void src; void dst; void origLen;
   }
 
   /** ethertype_print: true when the type was printed. */
@@ -359,7 +391,7 @@ export class AsciiPrinter {
     if (hatype === 803) { this.defaultPrint(q, cap); return; }
     for (;;) {
       if (et <= 1500) {
-        if (et === 4) this.#llc(q, length, cap, 0, 0, len);
+        if (et === 4) this.#llc(q, length, cap);
         else this.defaultPrint(q, cap);
         return;
       }
@@ -610,25 +642,26 @@ export class AsciiPrinter {
     return result;
   }
 
-  /** rt6_print without -v: "srcrt (len=N, type=T, segleft=S, [0]addr, ...) ". */
+  /** rt6_print without -v: "RT6 (len=N, type=T, segleft=S, [0]addr, …) "; -1 after " (invalid)". */
   #rt6(cp: number, _ip6: number): number {
-    const nxt = this.u8(cp); void nxt;
-    const hl = this.u8(cp + 1);
+    this.o += 'RT6';
+    let len = this.u8(cp + 1);
     const type = this.u8(cp + 2);
-    const segleft = this.u8(cp + 3);
-    const len = (hl + 1) << 3;
-    this.o += `srcrt (len=${hl}`;
-    this.o += `, type=${type}`;
-    this.o += `, segleft=${segleft}`;
+    this.o += ` (len=${len}, type=${type}${type === 0 ? ' [Deprecated]' : ''}, segleft=${this.u8(cp + 3)}`;
     if (type === 0 || type === 2) {
-      this.o += `, rsv=0x${this.u32(cp + 4).toString(16)}`;
-      const n = hl >> 1;
-      for (let i = 0; i < n; i++) this.o += `, [${i}]${this.ip6s(cp + 8 + i * 16)}`;
-      this.o += ') ';
-      return len;
-    }
+      const rsv = this.u32(cp + 4);
+      if (rsv) this.o += `, rsv=0x${rsv.toString(16)}`;
+    } else if (type === 4) {
+      this.o += `, last-entry=${this.u8(cp + 4)}`;
+      const fl = this.u8(cp + 5);
+      if (fl) this.o += `, flags=0x${fl.toString(16)}`;
+      this.o += `, tag=${this.u16(cp + 6).toString(16)}`;
+    } else { this.o += ' (unknown type) (invalid)'; return -1; }
+    if (len % 2 === 1) { this.o += ` (invalid length ${len}) (invalid)`; return -1; }
+    len >>= 1;
+    for (let i = 0; i < len; i++) this.o += `, [${i}]${this.ip6s(cp + 8 + i * 16)}`;
     this.o += ') ';
-    return len;
+    return (this.u8(cp + 1) + 1) << 3;
   }
 
   #demux(p: number, length: number, ver: number, fragmented: boolean, nh: number, iph: number): void {
@@ -646,6 +679,10 @@ export class AsciiPrinter {
       case 4: this.#ip(p, length); return;
       case 41: this.#ip6(p, length); return;
       case 59: this.o += 'no next header'; return;
+      case 143:
+        if (ver === 6) this.#ether(p, length, Math.max(0, this.end - p));
+        else this.o += '[Ethernet requires IPv6] (invalid)';
+        return;
       case 2:
         if (ver === 4) this.#igmp(p, length);
         else this.o += '[IGMP requires IPv4] (invalid)';
@@ -971,14 +1008,22 @@ export class AsciiPrinter {
     }
     const d = p + hlen;
     hlen = 0;
-    if (sport === 25 || dport === 25) { this.o += ': '; this.#txt(d, dlen, 'smtp', null); }
-    else if ((sport === 21 || dport === 21)) { this.o += ': '; this.#txt(d, dlen, 'ftp', null); }
-    else if ((sport === 80 || dport === 80) || (sport === 8080 || dport === 8080)) { this.o += ': '; this.#txt(d, dlen, 'http', HTTP_CMDS); }
-    else if ((sport === 554 || dport === 554) || (sport === 8554 || dport === 8554)) { this.o += ': '; this.#txt(d, dlen, 'rtsp', RTSP_CMDS); }
-    else if ((sport === 53 || dport === 53)) printDomain(this, d, dlen, true);
-    else if ((sport === 22 || dport === 22)) this.#ssh(d, dlen);
-    else if ((sport === 179 || dport === 179)) { this.proto = 'bgp'; this.o += ': BGP'; }
-    else if ((sport === 6633 || dport === 6633) || (sport === 6653 || dport === 6653)) this.#openflow(d, dlen);
+    // Same order as tcpdump's tcp_print (the first matching port wins).
+    const port = (x: number) => sport === x || dport === x;
+    if (port(23)) { /* telnet: only option negotiation is decoded by tcpdump; not printed here */ }
+    else if (port(25)) { this.o += ': '; this.#txt(d, dlen, 'smtp', null); }
+    else if (port(43)) { this.o += ': '; this.#txt(d, dlen, 'whois', null); }
+    else if (port(179)) { this.proto = 'bgp'; this.o += ': BGP'; }
+    else if (port(1723)) { /* pptp: not decoded */ }
+    else if (port(6379)) this.#resp(d, dlen);
+    else if (port(22)) this.#ssh(d, dlen);
+    else if (port(139) || port(445) || port(10288)) { /* NetBIOS/SMB/BEEP: not decoded */ }
+    else if (port(6633) || port(6653)) this.#openflow(d, dlen);
+    else if (port(21)) { this.o += ': '; this.#txt(d, dlen, 'ftp', null); }
+    else if (port(80) || port(8080)) { this.o += ': '; this.#txt(d, dlen, 'http', HTTP_CMDS); }
+    else if (port(554) || port(8554)) { this.o += ': '; this.#txt(d, dlen, 'rtsp', RTSP_CMDS); }
+    else if (port(53)) printDomain(this, d, dlen, true);
+    else if (port(323)) { this.proto = 'rpki_rtr'; this.o += ', RPKI-RTR'; }
     else if ((sport === 2049 || dport === 2049) && dlen >= 4 && d + 4 <= this.end) this.#nfsTcp(d, dlen, sport, dport);
   }
 
@@ -1059,6 +1104,24 @@ export class AsciiPrinter {
         }
         return l === 0;
       }
+      case 3: {
+        if (![8, 10, 16, 18, 20, 22, 28, 30].includes(len)) return false;
+        const se = this.u8(cp + 2) & 0xf;
+        const names: Record<number, string> = { 6: 'v0-ip6', 4: 'v0-ip4', 1: 'v1-echo', 0: 'v1' };
+        this.o += ' ' + (names[se] ?? '[bad version/echo]') + ' id ' + this.u8(cp + 3);
+        if (len <= 18) {
+          this.o += ' ' + this.ip4s(cp + 4);
+          if (len === 10 || len === 18) this.o += ':' + this.u16(cp + 8);
+          if (len === 16) this.o += ' hmac 0x' + u64(cp + 8).toString(16);
+          if (len === 18) this.o += ' hmac 0x' + u64(cp + 10).toString(16);
+        } else {
+          this.o += ' ' + this.ip6s(cp + 4);
+          if (len === 22 || len === 30) this.o += ':' + this.u16(cp + 20);
+          if (len === 28) this.o += ' hmac 0x' + u64(cp + 20).toString(16);
+          if (len === 30) this.o += ' hmac 0x' + u64(cp + 22).toString(16);
+        }
+        return true;
+      }
       default:
         return true;
     }
@@ -1090,17 +1153,171 @@ export class AsciiPrinter {
     }
   }
 
-  /** SSH: print the identification string when the payload starts with "SSH-". */
-  #ssh(d: number, dlen: number): void {
+  /** ssh_print: the identification line ("SSH-…") when it is complete in this segment. */
+  #ssh(d: number, len: number): void {
     this.proto = 'ssh';
-    const b = this.b;
-    if (dlen < 4 || d + 4 > this.end || b[d] !== 0x53 || b[d + 1] !== 0x53 || b[d + 2] !== 0x48 || b[d + 3] !== 0x2d) return;
-    let i = 0;
-    for (; i < dlen; i++) {
+    if (this.u8(d) !== 0x53 || this.u8(d + 1) !== 0x53 || this.u8(d + 2) !== 0x48 || this.u8(d + 3) !== 0x2d) return;
+    for (let i = 4; i < len; i++) {
       const c = this.u8(d + i);
-      if (c === 0x0d || c === 0x0a) break;
+      if (c === 0x0a || (c === 0x0d && i + 1 < len && this.u8(d + i + 1) === 0x0a)) {
+        this.o += ': SSH: ' + latin1(this.b, d, d + i);
+        return;
+      }
+      if (c === 0x0d || c < 0x20 || c > 0x7e) return;
     }
-    this.o += ': ' + latin1(b, d, d + i);
+  }
+
+  // ---- RESP (Redis), resp_print ----
+
+  #resp(bp: number, length: number): void {
+    this.proto = 'resp';
+    this.o += ': RESP';
+    while (length > 0) {
+      const r = this.#respParse(bp, length);
+      if (r < 0) { this.trunc(); return; }
+      bp += r; length -= r;
+    }
+  }
+
+  #respParse(bp: number, length: number): number {
+    if (length < 1) return -1;
+    switch (this.u8(bp)) {
+      case 0x2b: case 0x3a: case 0x2d: return this.#respLine(bp, length);
+      case 0x24: return this.#respBulk(bp, length);
+      case 0x2a: return this.#respArray(bp, length);
+      default: return this.#respInline(bp, length);
+    }
+  }
+
+  /** RESP_PRINT_SEGMENT: ` "text"`; false when the capture ended inside the text. */
+  #respSeg(p: number, n: number): boolean {
+    this.o += ' "';
+    for (let i = 0; i < n; i++) {
+      if (p + i >= this.end) return false;
+      this.o += fnChar(this.b[p + i]!);
+    }
+    this.o += '"';
+    return true;
+  }
+
+  /** FIND_CRLF: index of the next CRLF, or -1 (data or capture ran out). */
+  #respCrlf(p: number, cur: number): number {
+    for (;;) {
+      if (cur < 2 || p + 2 > this.end) return -1;
+      if (this.b[p] === 0x0d && this.b[p + 1] === 0x0a) return p;
+      p++; cur--;
+    }
+  }
+
+  #respLine(bp: number, length: number): number {
+    const p = bp + 1;
+    const q = this.#respCrlf(p, length - 1);
+    if (q < 0) return -1;
+    if (!this.#respSeg(p, q - p)) return -1;
+    return 1 + (q - p) + 2;
+  }
+
+  /** resp_get_length: [value, end]; value -2 cut, -3 too large, -4 negative, -5 invalid. */
+  #respLen(p: number, len: number): [number, number] {
+    if (len === 0) return [-2, p];
+    let neg = false, tooLarge = false, result = 0, saw = false;
+    if (this.u8(p) === 0x2d) { neg = true; p++; len--; }
+    for (;;) {
+      if (len === 0) return [-2, p];
+      const c = this.u8(p);
+      if (c < 0x30 || c > 0x39) {
+        if (!saw) return [-5, p + 1];
+        break;
+      }
+      const dgt = c - 0x30;
+      if (result > 214748364) tooLarge = true;
+      else {
+        result *= 10;
+        if (result === 2147483640 && dgt > 7) tooLarge = true;
+        else result += dgt;
+      }
+      p++; len--; saw = true;
+    }
+    if (this.u8(p) !== 0x0d) return [-5, p + 1];
+    p++; len--;
+    if (len === 0) return [-2, p];
+    if (this.u8(p) !== 0x0a) return [-5, p + 1];
+    p++;
+    if (neg) return [tooLarge || result !== 1 ? -4 : -1, p];
+    return [tooLarge ? -3 : result, p];
+  }
+
+  #respSpecial(v: number): boolean {
+    switch (v) {
+      case -1: this.o += ' null'; return true;
+      case -2: return false;
+      case -3: this.o += ' length too large'; return true;
+      case -4: this.o += ' length negative and not -1'; return true;
+      default: this.o += ' invalid'; return true;
+    }
+  }
+
+  #respBulk(bp: number, length: number): number {
+    let cur = length - 1;
+    let p = bp + 1;
+    const [n, e] = this.#respLen(p, cur);
+    cur -= e - p; p = e;
+    if (n >= 0) {
+      if (n === 0) this.o += ' empty';
+      else {
+        if (cur < n || p + n > this.end) return -1;
+        if (!this.#respSeg(p, n)) return -1;
+        p += n; cur -= n;
+      }
+      const q = this.#respCrlf(p, cur);
+      if (q < 0) return -1;
+      cur -= q - p + 2;
+    } else if (!this.#respSpecial(n)) return -1;
+    return length - cur;
+  }
+
+  #respArray(bp: number, length: number): number {
+    let cur = length - 1;
+    let p = bp + 1;
+    const [n, e] = this.#respLen(p, cur);
+    cur -= e - p; p = e;
+    if (n > 0) {
+      for (let i = 0; i < n; i++) {
+        const r = this.#respParse(p, cur);
+        if (r < 0) return -1;
+        p += r; cur -= r;
+      }
+    } else if (n === 0) this.o += ' empty';
+    else if (!this.#respSpecial(n)) return -1;
+    return length - cur;
+  }
+
+  #respInline(bp: number, length: number): number {
+    let cur = length;
+    // CONSUME_CR_OR_LF, FIND_CR_OR_LF, segment, CONSUME_CR_OR_LF.
+    let found = false;
+    for (;;) {
+      if (cur === 0 || bp >= this.end) { if (found) break; return -1; }
+      const c = this.b[bp]!;
+      if (c !== 0x0d && c !== 0x0a) break;
+      found = true; bp++; cur--;
+    }
+    let q = bp;
+    for (;;) {
+      if (cur < 1) return -1;
+      const c = this.u8(q);
+      if (c === 0x0d || c === 0x0a) break;
+      q++; cur--;
+    }
+    if (!this.#respSeg(bp, q - bp)) return -1;
+    found = false;
+    for (;;) {
+      if (cur === 0 || q >= this.end) { if (found) break; return -1; }
+      const c = this.b[q]!;
+      if (c !== 0x0d && c !== 0x0a) break;
+      found = true; q++; cur--;
+    }
+    return length - cur;
   }
 
   #nfsTcp(d: number, dlen: number, sport: number, dport: number): void {
@@ -1484,16 +1701,13 @@ export class AsciiPrinter {
 
   #mldv2Query(p: number, len: number): void {
     if (len < 28) { this.o += ` [invalid len ${len}]`; return; }
-    const mrc = this.u16(p + 4);
-    let mrt: number;
-    if (mrc < 32768) mrt = mrc;
-    else mrt = ((mrc & 0x0fff) | 0x1000) << (((mrc & 0x7000) >> 12) + 3);
-    this.o += ` [max resp delay=${mrt}]`;
-    if (this.u32(p + 8) !== 0 || this.u32(p + 12) !== 0 || this.u32(p + 16) !== 0 || this.u32(p + 20) !== 0) this.o += ` [gaddr ${this.ip6s(p + 8)}`;
-    else this.o += ' [gaddr ::';
+    this.u16(p + 4);
+    this.o += ` [gaddr ${this.ip6s(p + 8)}`;
     const nsrcs = this.u16(p + 26);
-    if (len < 28 + nsrcs * 16) { this.o += ' [invalid number of sources]'; return; }
-    if (nsrcs) this.o += `, ${nsrcs} source(s)`;
+    if (nsrcs > 0) {
+      if (len < 28 + nsrcs * 16) this.o += ' [invalid number of sources]';
+      else this.o += `, ${nsrcs} source(s)`;
+    }
     this.o += ']';
   }
 

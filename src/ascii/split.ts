@@ -4,9 +4,9 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 
 /** A packet boundary: a newline followed by a line that does not start with white space (continuation lines do). */
-function isPacketStart(s: string, i: number): boolean {
+function isPacketStart(s: Uint8Array, i: number): boolean {
   if (i >= s.length) return true;
-  const c = s.charCodeAt(i);
+  const c = s[i];
   return c !== 0x09 && c !== 0x20;
 }
 
@@ -35,17 +35,17 @@ export class SplitWriter {
     this.#size = 0;
   }
 
-  #put(s: string, from: number, to: number): void {
+  #put(s: Uint8Array, from: number, to: number): void {
     if (to <= from) return;
     if (this.#fd < 0) this.#open();
-    const buf = Buffer.from(s.slice(from, to), 'latin1');
-    let off = 0;
-    while (off < buf.length) off += writeSync(this.#fd, buf, off);
-    this.#size += buf.length;
+    let off = from;
+    while (off < to) off += writeSync(this.#fd, s, off, to - off);
+    this.#size += to - from;
   }
 
-  /** Append text made of whole lines (it must end with '\n'). */
-  write(s: string): void {
+  /** Append text made of whole lines (it must end with '\n'); strings are taken as latin1. */
+  write(text: string | Uint8Array): void {
+    const s = typeof text === 'string' ? Buffer.from(text, 'latin1') : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
     let pos = 0;
     const n = s.length;
     while (pos < n) {
@@ -53,16 +53,16 @@ export class SplitWriter {
       if (n - pos <= room) { this.#put(s, pos, n); return; }
       // Largest cut ≤ pos+room at a packet boundary.
       let cut = -1;
-      for (let i = s.lastIndexOf('\n', pos + room - 1); i >= pos; i = i > 0 ? s.lastIndexOf('\n', i - 1) : -1) {
+      for (let i = s.lastIndexOf(0x0a, pos + room - 1); i >= pos; i = i > 0 ? s.lastIndexOf(0x0a, i - 1) : -1) {
         if (isPacketStart(s, i + 1)) { cut = i + 1; break; }
       }
       if (cut > pos) { this.#put(s, pos, cut); pos = cut; this.#open(); continue; }
       if (this.#fd >= 0 && this.#size > 0) { this.#open(); continue; }
       // A packet alone is larger than the limit: cut between its lines.
-      const li = s.lastIndexOf('\n', pos + room - 1);
+      const li = s.lastIndexOf(0x0a, pos + room - 1);
       if (li >= pos) { this.#put(s, pos, li + 1); pos = li + 1; this.#open(); continue; }
       // A single line is larger than the limit: it gets a file of its own.
-      const end = s.indexOf('\n', pos);
+      const end = s.indexOf(0x0a, pos);
       const stop = end < 0 ? n : end + 1;
       this.oversizeLines++;
       this.#put(s, pos, stop);

@@ -15,6 +15,16 @@ export async function printFile(path: string): Promise<string> {
   return out;
 }
 
+/** Same as printFile through the byte path (printBatchBytes), as the CLI writes it. */
+export async function printFileBytes(path: string): Promise<Buffer> {
+  const pr = new AsciiPrinter();
+  const parts: Buffer[] = [];
+  try {
+    for await (const b of new CaptureReader(path).batches()) parts.push(pr.printBatchBytes(b));
+  } catch { /* as printFile */ }
+  return Buffer.concat(parts);
+}
+
 const START = /^(\d+\.\d{6,} |\[Error converting time\] |\[Invalid header)/;
 
 /** Split tcpdump text into packets: a packet is a timestamp line plus its continuation lines. */

@@ -8,7 +8,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { tcpdumpPath, tcpdumpSkip, tmpDir } from '../_util.js';
-import { printFile } from './_compare.js';
+import { printFile, printFileBytes } from './_compare.js';
 import {
   pcap, ether, ipv4, ipv6, tcp, udp, dns, rr, ascii, ip4, ip6, be16, be32, dnsName, mac, type Rec,
 } from './_build.js';
@@ -20,9 +20,10 @@ let n = 0;
 async function same(name: string, linktype: number, recs: Rec[]): Promise<string> {
   const f = join(dir, `${name}-${n++}.pcap`);
   writeFileSync(f, pcap(linktype, recs));
-  const r = spawnSync(tcpdumpPath()!, ['-tt', '-n', '-r', f], { encoding: 'latin1' });
+  const r = spawnSync(tcpdumpPath()!, ['-tt', '-n', '-r', f], { encoding: 'buffer' });
+  assert.ok((await printFileBytes(f)).equals(r.stdout), `${name}: byte path (printBatchBytes) differs from tcpdump`);
   const ours = await printFile(f);
-  const want = r.stdout;
+  const want = r.stdout.toString('latin1');
   if (ours !== want) {
     const a = ours.split('\n'), b = want.split('\n');
     const i = b.findIndex((l, k) => l !== a[k]);

@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const paths = await expandInputs(inputs);
 
-  let emit: (s: string) => Promise<void>;
+  let emit: (s: Uint8Array) => Promise<void>;
   let finish: () => Promise<void>;
   let splitter: SplitWriter | undefined;
   if (split !== undefined) {
@@ -65,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     finish = async () => sw.close();
   } else {
     const stream: Writable = out !== undefined ? createWriteStream(out) : process.stdout;
-    emit = (s) => writeChunk(stream, Buffer.from(s, 'latin1'));
+    emit = (s) => writeChunk(stream, s);
     finish = () => new Promise<void>((resolve, reject) => {
       if (stream === process.stdout) { resolve(); return; }
       stream.once('error', reject);
@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const path of paths) {
     const printer = new AsciiPrinter();
     try {
-      for await (const batch of new CaptureReader(path).batches()) await emit(printer.printBatch(batch));
+      for await (const batch of new CaptureReader(path).batches()) await emit(printer.printBatchBytes(batch));
     } catch (e) {
       if (!(e instanceof FlowcarveError)) throw e;
       process.stderr.write(`flowcarve: ${e.describe()}\n`);
