@@ -12,7 +12,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -38,9 +38,10 @@ interface RouteMsg { ab: ArrayBuffer; len: number; count: number; end?: boolean 
 const IDX = ROUTE_CAP * INDEX_BYTES_PER_PACKET;
 
 // ---- shard side of the "route" design (plain worker or piscina task); state lives per worker thread ----
-let core: ShardCore | null = null;
-async function routeCore(): Promise<ShardCore> {
-  core ??= new ShardCore({ worker: 0, workers: 1 }, [], await makeFlowIdFn());
+let core: Promise<ShardCore> | null = null;
+/** The worker's one ShardCore (memoised promise: concurrent first tasks must not build two). */
+function routeCore(): Promise<ShardCore> {
+  core ??= makeFlowIdFn().then((id) => new ShardCore({ worker: 0, workers: 1 }, [], id));
   return core;
 }
 /** Process a routed batch and hand its buffer back, or at the end the number of flows. */
@@ -185,7 +186,8 @@ async function main(): Promise<void> {
   const report: BenchReport = { bench: 'flows', input: { path: cap.path, bytes: cap.bytes, packets: P }, metrics };
   const out = join(REPO, 'bench/results/flows.json');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, flowsPerDesign: flowsSeen, ...report }, null, 1) + '\n');
+  // The load average says how much the numbers are worth on a shared machine.
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadavg: loadavg(), flowsPerDesign: flowsSeen, ...report }, null, 1) + '\n');
   console.log(JSON.stringify(report));
 }
 

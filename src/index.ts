@@ -19,3 +19,12 @@ export { smb, SmbParser, probeSmb, fuidString, smb2DialectName } from './files/p
 export { nfs, NfsParser, probeNfs, handleHash } from './files/protocols/nfs/index.js';
 export { RecordMarker, parseRpc, XidTable } from './files/protocols/rpc/rpc.js';
 export * from './ascii/index.js';
+export { runFlows, type RunOptions, type RunResult } from './engine/run.js';
+export type { FlowSink, PacketContext, SinkSpec, SinkContext, CreateSink } from './engine/sink.js';
+export { FlowTable, DEFAULT_TIMEOUTS, type FlowTableOptions, type FlowTimeouts, type FlowTableCounters } from './flow/table.js';
+export { compareEnded, type FlowRecord, type FlowState, type FlowEndReason } from './flow/record.js';
+export { communityId, communityIdOfView, type CommunityIdOptions } from './flow/community-id.js';
+export { KeyBuilder, KEY_BYTES } from './flow/key.js';
+export { DefragTracker, type DefragOptions } from './flow/defrag.js';
+export { flowJson, eveTime, protoName } from './flow/eve.js';
+export { splitSinkSpec, splitFileName, type SplitOptions, type SplitResult } from './engine/split-sink.js';

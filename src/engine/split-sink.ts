@@ -62,10 +62,12 @@ export class SplitSink implements FlowSink<SplitResult> {
   readonly #created = new Set<string>();
   /** Bytes of records waiting in buffers, and the files holding them. */
   #buffered = 0;
+  readonly #reuse: boolean;
   readonly #dirty = new Set<OutFile>();
 
   constructor(o: SplitOptions) {
     this.#o = { name: 'community-id', maxOpen: 128, maxBuffered: 32 << 20, ...o };
+    this.#reuse = this.#o.name === 'community-id';
     mkdirSync(o.out, { recursive: true });
   }
 
@@ -73,8 +75,10 @@ export class SplitSink implements FlowSink<SplitResult> {
     let f = this.#byFlow.get(ctx.flow);
     if (!f) {
       const name = splitFileName(ctx.flow, this.#o.name);
-      f = new OutFile(join(this.#o.out, name), ctx.batch.linkType[ctx.i]!, this.#created.has(name));
-      if (!f.created) this.#created.add(name);
+      // Flow ids are unique per flow: only Community ID names can come back (same tuple, later flow).
+      const again = this.#reuse && this.#created.has(name);
+      f = new OutFile(join(this.#o.out, name), ctx.batch.linkType[ctx.i]!, again);
+      if (this.#reuse && !again) this.#created.add(name);
       this.#byFlow.set(ctx.flow, f);
     }
     this.#add(f, ctx.batch, ctx.i);

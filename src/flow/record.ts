@@ -25,7 +25,7 @@ export interface FlowRecord {
   proto: number;
   /** 4 or 6. */
   ipVersion: number;
-  /** VLAN ids outer first (empty when untagged or when VLANs are not part of the key). */
+  /** VLAN ids outer first (empty when untagged or when VLANs are not part of the key; read-only). */
   vlan: number[];
   startSec: number;
   startNsec: number;

@@ -64,6 +64,8 @@ class Slot {
   constructor(readonly rec: FlowRecord, readonly words: Uint32Array, readonly kw: number, readonly clientIsA: boolean, readonly group: number) {}
 }
 
+const NO_VLAN: number[] = Object.freeze([]) as unknown as number[];
+
 /** Keys are carved from 64 KiB slabs: one ArrayBuffer per ~1500 flows keeps V8's GC out of the way. */
 const SLAB_KEYS = 1489;
 
@@ -176,9 +178,9 @@ export class FlowTable {
     const alen = v.ipVersion === 4 ? 4 : 16;
     const a = ipString(v.buf, v.src, alen), b = ipString(v.buf, v.dst, alen);
     const sec = batch.tsSec[i]!, nsec = batch.tsNsec[i]!;
-    const vlan: number[] = [];
-    if (key[2]! | key[3]!) vlan.push((key[2]! << 8) | key[3]!);
-    if (key[4]! | key[5]!) vlan.push((key[4]! << 8) | key[5]!);
+    // Untagged flows share one frozen empty array (no allocation per flow).
+    const v0 = (key[2]! << 8) | key[3]!, v1 = (key[4]! << 8) | key[5]!;
+    const vlan: number[] = v1 ? [v0, v1] : v0 ? [v0] : NO_VLAN;
     const rec: FlowRecord = {
       flowId: this.flowId(key, sec, nsec),
       communityId: communityIdOfView(v, this.#cid, v.srcPort, v.dstPort),

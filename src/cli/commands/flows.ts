@@ -77,6 +77,8 @@ export async function run(argv: string[]): Promise<number> {
   let rc = 0;
   let buf = '';
   const out = process.stdout;
+  // A reader that went away (`flows … | head`) ends the run quietly, as Unix tools do.
+  out.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
   const flush = async (): Promise<void> => {
     if (!buf) return;
     const s = buf; buf = '';
