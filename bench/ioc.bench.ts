@@ -1,7 +1,10 @@
 // Indicator-matching bench: list load time, lookups/s against a 1-million-entry list (tinybench), tcpdump text
 // lines/s (parse only, parse + match, end to end from a file), and `grep -F -f` over the same text as a floor.
 // Generates its list and text (~1 M lines) in a temp dir; prints JSON and writes bench/results/ioc.json.
-// Usage: node dist/bench/ioc.bench.js [--lines N] [--entries N] [--no-grep] [--out FILE]
+// With --capture (or --capture-only): packets/s matching the cached 1 GiB bench capture (bench/gen-capture.ts)
+// against the same list plus ~1000 addresses seen in it, per packet (one thread) and per flow (flow pipeline,
+// 1 and 2 workers), next to the flow pipeline with no sink; --capture-only writes bench/results/ioc-capture.json.
+// Usage: node dist/bench/ioc.bench.js [--lines N] [--entries N] [--no-grep] [--capture|--capture-only] [--out FILE]
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -14,6 +17,12 @@ import { IndicatorList, IndicatorSet } from '../src/ioc/indicators.js';
 import { IocMatcher } from '../src/ioc/matcher.js';
 import { LineSplitter, matchInput } from '../src/ioc/input.js';
 import { parseTcpdumpLine, TextPacket } from '../src/ioc/tcpdump-text.js';
+import { matchFlows } from '../src/ioc/flows.js';
+import type { IocRecord } from '../src/ioc/matcher.js';
+import { runFlows } from '../src/engine/run.js';
+import { CaptureReader } from '../src/pcap/reader.js';
+import { decodeBatchPacket, PacketView } from '../src/decode/index.js';
+import { ensureCapture } from './gen-capture.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -24,8 +33,10 @@ function arg(name: string, def: number): number {
 const LINES = arg('--lines', 1_000_000);
 const ENTRIES = arg('--entries', 1_000_000);
 const GREP = !process.argv.includes('--no-grep');
+const CAPTURE_ONLY = process.argv.includes('--capture-only');
+const CAPTURE = CAPTURE_ONLY || process.argv.includes('--capture');
 const outIdx = process.argv.indexOf('--out');
-const OUT = outIdx >= 0 ? process.argv[outIdx + 1]! : join(REPO, 'bench/results/ioc.json');
+const OUT = outIdx >= 0 ? process.argv[outIdx + 1]! : join(REPO, CAPTURE_ONLY ? 'bench/results/ioc-capture.json' : 'bench/results/ioc.json');
 
 // Deterministic PRNG (mulberry32).
 let seed = 42;
@@ -63,7 +74,16 @@ async function main(): Promise<void> {
     writeFileSync(listPath, list);
     const patPath = join(dir, 'patterns.txt');
     writeFileSync(patPath, pats.join('\n') + '\n');
+    let capture: Record<string, unknown> = { skipped: 'run with --capture' };
+    if (CAPTURE) capture = await captureBench(dir, list);
     list = '';
+    if (CAPTURE_ONLY) {
+      const json = JSON.stringify({ bench: 'ioc-capture', node: process.version, when: new Date().toISOString(), entries: ENTRIES, capture }, null, 2);
+      process.stdout.write(json + '\n');
+      mkdirSync(dirname(OUT), { recursive: true });
+      writeFileSync(OUT, json + '\n');
+      return;
+    }
 
     // --- the text: tcpdump -tt -n lines; ~1 % of the lines name a listed host -----------------------------
     const textPath = join(dir, 'capture.txt');
@@ -205,6 +225,7 @@ async function main(): Promise<void> {
         endToEndFile: Math.round(lineCount / (e2eMs / 1000)),
       },
       grep,
+      capture,
       targets: { linesPerSec: 1_000_000, lookupsPerSec: 5_000_000 },
       sink: sink & 1,
     };
@@ -216,6 +237,54 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Per-packet vs per-flow matching of the 1 GiB bench capture against the generated list plus every 20th distinct
+ * IPv4 destination of its first 50 000 packets (so there are hits); checks both modes count the same packets per
+ * indicator.
+ */
+async function captureBench(dir: string, listText: string): Promise<Record<string, unknown>> {
+  const cap = ensureCapture({ log: (s) => console.error(s) });
+  const seen = new Set<string>();
+  const v = new PacketView();
+  let n = 0;
+  outer: for await (const b of new CaptureReader(cap.path).batches()) {
+    for (let i = 0; i < b.count; i++, n++) {
+      if (n >= 50_000) break outer;
+      decodeBatchPacket(v, b, i);
+      if (v.ipVersion !== 4 || v.dst < 0) continue;
+      seen.add(`${v.buf[v.dst]}.${v.buf[v.dst + 1]}.${v.buf[v.dst + 2]}.${v.buf[v.dst + 3]}`);
+    }
+  }
+  const extra = [...seen].filter((_, i) => i % 20 === 0);
+  const listPath = join(dir, 'list-capture.txt');
+  writeFileSync(listPath, listText + extra.map((a) => `${a},seen\n`).join(''));
+  const set = new IndicatorSet([await IndicatorList.load(listPath, { name: 'list.txt' })]);
+  const time = async <T>(fn: () => Promise<T>): Promise<{ ms: number; r: T }> => { const a = performance.now(); const r = await fn(); return { ms: performance.now() - a, r }; };
+  const perInd = (rs: IocRecord[]): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const r of rs) m.set(r.indicator, (m.get(r.indicator) ?? 0) + r.packets);
+    return m;
+  };
+  const rate = (ms: number) => Math.round(cap.packets / (ms / 1000));
+  // Per packet first (it also pulls the file into the page cache), then the flow passes.
+  const pp = await time(async () => { const m = new IocMatcher(set); await matchInput(cap.path, m, 'capture'); return m; });
+  const flowsOnly = await time(() => runFlows([cap.path], { workers: 1 }));
+  const f1 = await time(() => matchFlows([cap.path], set, { workers: 1 }));
+  const f2 = await time(() => matchFlows([cap.path], [{ path: listPath, name: 'list.txt' }], { workers: 2 }));
+  const a = perInd(pp.r.results()), b = perInd(f1.r.records);
+  const same = a.size === b.size && [...a].every(([k, x]) => b.get(k) === x);
+  if (!same) throw new Error('per-flow and per-packet packet totals per indicator differ');
+  if (JSON.stringify(f1.r.records) !== JSON.stringify(f2.r.records)) throw new Error('per-flow output differs between 1 and 2 workers');
+  return {
+    path: cap.path, bytes: cap.bytes, packets: cap.packets, flows: f1.r.stats.flows, listEntries: set.lists[0]!.size, seenAddresses: extra.length,
+    indicatorsHit: a.size, matchedPackets: pp.r.stats.matchedPackets, matchedFlows: f1.r.stats.matchedFlows,
+    records: { perPacket: pp.r.stats.records, perFlow: f1.r.records.length },
+    ms: { flowPipelineNoSink: Math.round(flowsOnly.ms), perPacket: Math.round(pp.ms), perFlow1: Math.round(f1.ms), perFlow2Workers: Math.round(f2.ms) },
+    packetsPerSec: { flowPipelineNoSink: rate(flowsOnly.ms), perPacket: rate(pp.ms), perFlow1: rate(f1.ms), perFlow2Workers: rate(f2.ms) },
+    totalsAgree: same,
+  };
 }
 
 main().catch((e) => { console.error(e); process.exitCode = 1; });

@@ -28,3 +28,5 @@ export { KeyBuilder, KEY_BYTES } from './flow/key.js';
 export { DefragTracker, type DefragOptions } from './flow/defrag.js';
 export { flowJson, eveTime, protoName } from './flow/eve.js';
 export { splitSinkSpec, splitFileName, type SplitOptions, type SplitResult } from './engine/split-sink.js';
+export { matchFlows, mergeFlowResults, combineResults, IocFlowSink, IOC_FLOW_SINK_MODULE } from './ioc/index.js';
+export type { MatchFlowsOptions, FlowMatchResult, FlowMatchStats, FlowListSpec, IocFlowSinkOptions, IocFlowSinkResult } from './ioc/index.js';

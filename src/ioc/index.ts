@@ -8,3 +8,6 @@ export * from './matcher.js';
 export * from './input.js';
 export * from './report.js';
 export { parseCidr, parseIpv4Bytes, parseIpv6Bytes } from './addr.js';
+export { IocFlowSink, IOC_FLOW_SINK_MODULE, registerFlowSet, unregisterFlowSet } from './flow-sink.js';
+export type { FlowListSpec, IocFlowSinkOptions, IocFlowSinkResult, IocFlowSinkCounters, FlowHitRecord, FlowTimelinePart } from './flow-sink.js';
+export * from './flows.js';

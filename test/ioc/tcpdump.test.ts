@@ -106,7 +106,8 @@ test('CLI: capture and tcpdump text give the same NDJSON hits; csv, table and ht
     delete o.bytes; delete o.protocols;
     return JSON.stringify(o);
   });
-  const a = runCli(['ioc', '--list', list, cap]);
+  // Per packet: text lines are packets, so the capture is matched the same way (the default for captures is per flow).
+  const a = runCli(['ioc', '--per', 'packet', '--list', list, cap]);
   assert.equal(a.status, 0, a.stderr.toString());
   const b = runCli(['ioc', '-l', list, txt]);
   assert.equal(b.status, 0, b.stderr.toString());
@@ -126,15 +127,15 @@ test('CLI: capture and tcpdump text give the same NDJSON hits; csv, table and ht
   assert.deepEqual(strip(g.stdout.toString()), strip(a.stdout.toString()));
   const csvList = join(dir, 'feed.csv');
   writeFileSync(csvList, 'seen,addr,what\n' + LIST.split('\n').filter((l) => !l.startsWith('#')).map((l) => `x,${l.replace(',', ',"')}"`).join('\n') + '\n');
-  const cl = runCli(['ioc', '--list', csvList, '--column', 'addr', '--label-column', 'what', cap]);
+  const cl = runCli(['ioc', '--per', 'packet', '--list', csvList, '--column', 'addr', '--label-column', 'what', cap]);
   assert.equal(cl.status, 0, cl.stderr.toString());
   assert.deepEqual(strip(cl.stdout.toString().replaceAll('"list":"feed.csv"', '"list":"feed.txt"')), strip(a.stdout.toString()));
-  const csv = runCli(['ioc', '--list', list, '--format', 'csv', cap]).stdout.toString().split('\n');
+  const csv = runCli(['ioc', '--per', 'packet', '--list', list, '--format', 'csv', cap]).stdout.toString().split('\n');
   assert.equal(csv[0], 'indicator,list,label,direction,local,remote,matched,first_seen,last_seen,packets,bytes,payload_bytes,remote_ports,local_ports,protocols');
   assert.equal(csv.length, 15);
   // Frame bytes of the server's 6 packets: 66 (SYN/ACK + options) + 54 + 1514 + 1514 + 153 + 54.
   assert.equal(csv[1], '203.0.113.80,feed.txt,web,inbound,192.168.1.23,203.0.113.80,remote,2023-11-14T22:13:20.010000Z,2023-11-14T22:13:20.100000Z,6,3355,3019,80,49152,tcp');
-  const table = runCli(['ioc', '--list', list, '--format', 'table', '--home-net', '203.0.113.0/24', cap]).stdout.toString();
+  const table = runCli(['ioc', '--per', 'packet', '--list', list, '--format', 'table', '--home-net', '203.0.113.0/24', cap]).stdout.toString();
   assert.match(table, /^PACKETS {2}DIR {2}INDICATOR/);
   assert.match(table, /\n13 records, 34 hits in 32 packets and 0 lines\n$/);
   // With 203.0.113.0/24 as home, the web server's replies to 198.51.100.66 become outbound.

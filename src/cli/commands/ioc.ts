@@ -10,7 +10,9 @@ import { FlowcarveError, UsageError } from '../../errors.js';
 import { expandInputs } from '../../pcap/reader.js';
 import { IndicatorList, IndicatorSet, type ListFormat } from '../../ioc/indicators.js';
 import { IocMatcher } from '../../ioc/matcher.js';
-import { matchInput } from '../../ioc/input.js';
+import { matchInput, sniffInput } from '../../ioc/input.js';
+import { combineResults, matchFlows, type FlowMatchResult } from '../../ioc/flows.js';
+import type { FlowListSpec } from '../../ioc/flow-sink.js';
 import { toCsv, toHtml, toNdjson, toTable } from '../../ioc/report.js';
 import { progress, progressDone } from '../command.js';
 
@@ -42,6 +44,14 @@ Output:
   --text                   treat every input as tcpdump text (no sniffing)
   --tz-offset MINUTES      minutes east of UTC of the clock that printed -tttt text (default 0)
   --max-records N          cap on records kept (default 1000000)
+
+Captures:
+  --per flow|packet        flow (default): captures go through the flow pipeline and each flow is looked up
+                           once; its direction (client home, server not = outbound), times, packets and bytes
+                           come from the flow. packet: every packet is matched on its own (direction per
+                           packet, so a conversation gives an outbound and an inbound record). Text inputs
+                           and '-' are always matched line by line / packet by packet.
+  -w, --workers N          flow mode: shard workers (default 1 = in this thread); output is identical for any N
 `;
 
 /** Run the command; exit 0 when every input was read cleanly, 1 when some failed (records are still written). */
@@ -62,6 +72,8 @@ export async function run(argv: string[]): Promise<number> {
       text: { type: 'boolean' },
       'tz-offset': { type: 'string' },
       'max-records': { type: 'string' },
+      per: { type: 'string' },
+      workers: { type: 'string', short: 'w' },
     },
   });
   const listPaths = (values.list ?? []).flatMap((s) => s.split(',')).filter(Boolean);
@@ -76,7 +88,13 @@ export async function run(argv: string[]): Promise<number> {
   const maxRecords = values['max-records'] !== undefined ? Number(values['max-records']) : undefined;
   if (maxRecords !== undefined && !(Number.isInteger(maxRecords) && maxRecords > 0)) throw new UsageError(`bad --max-records '${values['max-records']}'`);
 
+  const per = values.per ?? 'flow';
+  if (per !== 'flow' && per !== 'packet') throw new UsageError(`unknown --per '${per}' (flow, packet)`);
+  const workers = values.workers !== undefined ? Number(values.workers) : 1;
+  if (!(Number.isInteger(workers) && workers >= 0 && workers <= 64)) throw new UsageError(`bad --workers '${values.workers}' (0..64)`);
+
   const lists: IndicatorList[] = [];
+  const specs: FlowListSpec[] = [];
   // Lists are named after their file; two files with the same base name keep their paths as names.
   const base = listPaths.map((p) => basename(p));
   for (const [k, p] of listPaths.entries()) {
@@ -86,6 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     if (l.problemCount > l.problems.length) process.stderr.write(`flowcarve ioc: ${p}: ${l.problemCount - l.problems.length} more bad lines\n`);
     if (l.size === 0) process.stderr.write(`flowcarve ioc: ${p}: no usable indicators\n`);
     lists.push(l);
+    specs.push({ path: p, name, format: listFormat, column: values.column, labelColumn: values['label-column'] });
   }
   let set: IndicatorSet;
   try {
@@ -93,14 +112,27 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`${(e as Error).message} (the same list given twice?)`);
   }
-  const matcher = new IocMatcher(set, {
-    homeNet: (values['home-net'] ?? []).flatMap((s) => s.split(',')), includePrivate: !values['no-private'],
-    tzOffsetMinutes: tz, maxRecords,
-  });
+  const homeNet = (values['home-net'] ?? []).flatMap((s) => s.split(','));
+  const matcher = new IocMatcher(set, { homeNet, includePrivate: !values['no-private'], tzOffsetMinutes: tz, maxRecords });
 
   const inputs = await expandInputs(positionals);
   let failed = 0;
+  // Flow mode: captures (sniffed, not stdin) go through the flow pipeline together; the rest as before.
+  const flowInputs: string[] = [];
+  const lineInputs: string[] = [];
   for (const input of inputs) {
+    if (per === 'flow' && !values.text && input !== '-' && await sniffInput(input).catch(() => 'capture') === 'capture') flowInputs.push(input);
+    else lineInputs.push(input);
+  }
+  let flowRes: FlowMatchResult | null = null;
+  if (flowInputs.length) {
+    progress(`ioc: ${flowInputs.length} capture(s) per flow`);
+    flowRes = await matchFlows(flowInputs, specs, {
+      workers, homeNet, includePrivate: !values['no-private'], maxRecords,
+      run: { onInputError: (e) => { failed++; process.stderr.write(`flowcarve ioc: ${e.describe()} (flows before this point are kept)\n`); } },
+    });
+  }
+  for (const input of lineInputs) {
     progress(`ioc: ${input}`);
     const before = { ip: matcher.stats.ipLines + matcher.stats.ipHeaderLines, lines: matcher.stats.lines };
     try {
@@ -117,9 +149,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   progressDone();
 
-  const records = matcher.results();
+  const { records, timelines, stats } = flowRes
+    ? combineResults(flowRes, lineInputs.length ? { records: matcher.results(), timelines: matcher.timelines(), stats: matcher.stats } : null, maxRecords)
+    : { records: matcher.results(), timelines: matcher.timelines(), stats: matcher.stats };
   const dest: Writable = values.output ? createWriteStream(values.output) : process.stdout;
-  if (format === 'table') await write(dest, toTable(records, matcher.stats));
+  if (format === 'table') await write(dest, toTable(records, stats));
   else {
     // In slices, so a million records never become one string.
     for (let i = 0; i < records.length || i === 0; i += OUTPUT_SLICE) {
@@ -129,13 +163,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.output) await new Promise<void>((resolve, reject) => (dest as WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())));
   if (values.html) {
-    const html = toHtml(records, matcher.timelines(), {
-      inputs, stats: matcher.stats, generated: new Date().toISOString(),
+    const html = toHtml(records, timelines, {
+      inputs, stats, generated: new Date().toISOString(),
       lists: set.lists.map((l) => ({ name: l.name, entries: l.size, problems: l.problemCount })),
     });
     await writeFile(values.html, html);
   }
-  const st = matcher.stats;
+  const st = stats;
   if (st.longLines) process.stderr.write(`flowcarve ioc: ${st.longLines} text lines longer than 64 KiB skipped\n`);
   if (st.badIpLines) process.stderr.write(`flowcarve ioc: ${st.badIpLines} IP lines not understood (skipped)\n`);
   if (st.recordsDropped) process.stderr.write(`flowcarve ioc: ${st.recordsDropped} hits dropped at the record cap (--max-records)\n`);
