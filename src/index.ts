@@ -30,3 +30,7 @@ export { flowJson, eveTime, protoName } from './flow/eve.js';
 export { splitSinkSpec, splitFileName, type SplitOptions, type SplitResult } from './engine/split-sink.js';
 export { matchFlows, mergeFlowResults, combineResults, IocFlowSink, IOC_FLOW_SINK_MODULE } from './ioc/index.js';
 export type { MatchFlowsOptions, FlowMatchResult, FlowMatchStats, FlowListSpec, IocFlowSinkOptions, IocFlowSinkResult } from './ioc/index.js';
+export { extractFiles, FileSink, mergeFileResults, createSink as createFileSink, FILE_SINK_MODULE, type FileSinkOptions, type FileSinkResult, type FilesOutput } from './files/sink.js';
+export { fileinfoJson, type FileEvent } from './files/fileinfo.js';
+export { Filestore } from './files/filestore.js';
+export { Tracker, type FinishedFile } from './files/tracker.js';

@@ -5,6 +5,7 @@
 // from hex digests and our own counters. Safe with several worker threads writing the same store (unique temp
 // names, atomic rename, dedup by existence).
 
+import { promises as fsp } from 'node:fs';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlowcarveError, ERR } from '../errors.js';
@@ -33,6 +34,10 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 /** Bytes buffered per temp file before the file is opened and written (small files never open a descriptor early). */
 export const FILESTORE_WRITE_BUFFER = 64 * 1024;
+
+/** Background store writes in flight per handle, and their bytes (beyond: written synchronously). */
+export const FILESTORE_ASYNC_JOBS = 16;
+export const FILESTORE_ASYNC_BYTES = 16 * 1024 * 1024;
 
 /** A file being written: buffered in memory up to FILESTORE_WRITE_BUFFER, then appended to its temp file. */
 export class TempFile {
@@ -65,6 +70,16 @@ export class TempFile {
 
   get aborted(): boolean { return this.#aborted; }
 
+  /** A file that never left memory is written and committed in the background (see Filestore.enqueue); false when it already spilled to disk. */
+  commitAsync(sha256: string): boolean {
+    if (this.#aborted || this.#fd >= 0 || this.#written > 0) return false;
+    const chunks = this.#chunks, n = this.#buffered;
+    this.#chunks = []; this.#buffered = 0;
+    this.store.counters.bytesWritten += n;
+    this.store.enqueue(sha256, chunks, n, this.path);
+    return true;
+  }
+
   /** Flush and close the temp file (it stays under DIR/tmp until commit or discard). */
   finish(): void {
     if (this.#aborted) return;
@@ -91,6 +106,14 @@ export class Filestore {
   readonly counters = newFilestoreCounters();
   readonly tmpDir: string;
   #seq = 0;
+  /** <xx> directories known to exist. */
+  #dirs = new Set<string>();
+  /** sha256s this handle stored or is storing (dedup without touching the disk). */
+  #known = new Set<string>();
+  /** Background writes in flight and their bytes. */
+  #jobs = new Set<Promise<void>>();
+  #inflight = 0;
+  #error: unknown = null;
   constructor(readonly dir: string, readonly tag: string = `${process.pid}`) {
     this.tmpDir = join(dir, 'tmp');
     try { mkdirSync(this.tmpDir, { recursive: true }); } catch (e) {
@@ -116,17 +139,67 @@ export class Filestore {
     return join(this.dir, sha256.slice(0, 2), sha256);
   }
 
+  /**
+   * Store a small file held in memory: written to its temp name and renamed by libuv's thread pool while parsing
+   * goes on (at most FILESTORE_ASYNC_JOBS files and FILESTORE_ASYNC_BYTES bytes in flight; beyond, synchronously).
+   * drain() waits for all of them.
+   */
+  enqueue(sha256: string, chunks: Uint8Array[], bytes: number, tempPath: string): void {
+    const dst = this.pathOf(sha256);
+    if (this.#known.has(sha256)) { this.#dedup(dst); return; }
+    this.#known.add(sha256);
+    const sub = sha256.slice(0, 2);
+    if (!this.#dirs.has(sub)) { mkdirSync(join(this.dir, sub), { recursive: true }); this.#dirs.add(sub); }
+    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+    if (this.#jobs.size >= FILESTORE_ASYNC_JOBS || this.#inflight + bytes > FILESTORE_ASYNC_BYTES) {
+      writeFileSync(tempPath, data, { flag: 'wx' });
+      this.#known.delete(sha256); // commit() decides dedup by existence
+      this.commit(tempPath, sha256);
+      return;
+    }
+    this.#inflight += bytes;
+    const job = (async () => {
+      try {
+        if (existsSync(dst)) { this.counters.dedup++; const now = new Date(); await fsp.utimes(dst, now, now).catch(() => {}); return; }
+        await fsp.writeFile(tempPath, data, { flag: 'wx' });
+        await fsp.rename(tempPath, dst);
+        this.counters.stored++;
+      } catch (e) {
+        this.#error ??= new FlowcarveError(ERR.STORE, `cannot store ${dst}: ${(e as Error).message}`, { file: dst, cause: e });
+      } finally {
+        this.#inflight -= bytes;
+      }
+    })();
+    this.#jobs.add(job);
+    void job.then(() => this.#jobs.delete(job));
+  }
+
+  /** Wait for background writes; throws the first write error. */
+  async drain(): Promise<void> {
+    while (this.#jobs.size) await Promise.all([...this.#jobs]);
+    if (this.#error) throw this.#error;
+  }
+
+  #dedup(dst: string): void {
+    this.counters.dedup++;
+    const now = new Date();
+    try { utimesSync(dst, now, now); } catch { /* still being written in the background, or pruned */ }
+  }
+
   /** Move a finished temp file to DIR/xx/<sha256>; an existing copy is kept (dedup) and its mtime refreshed. Returns 'stored' | 'dedup'. */
   commit(tempPath: string, sha256: string): 'stored' | 'dedup' {
     const dst = this.pathOf(sha256);
-    if (existsSync(dst)) {
+    const known = this.#known.has(sha256);
+    this.#known.add(sha256);
+    if (known || existsSync(dst)) {
       this.counters.dedup++;
       const now = new Date();
       try { utimesSync(dst, now, now); } catch { /* pruned meanwhile */ }
       try { unlinkSync(tempPath); } catch { /* already gone */ }
       return 'dedup';
     }
-    mkdirSync(join(this.dir, sha256.slice(0, 2)), { recursive: true });
+    const sub = sha256.slice(0, 2);
+    if (!this.#dirs.has(sub)) { mkdirSync(join(this.dir, sub), { recursive: true }); this.#dirs.add(sub); }
     // rename is atomic: a concurrent writer of the same content just replaces identical bytes.
     renameSync(tempPath, dst);
     this.counters.stored++;

@@ -20,6 +20,8 @@ export const FILES_MAX_PROBE = 4096;
 /** Bytes per direction held while the other direction is still undecided (beyond: decide with what is known). */
 export const FILES_MAX_HOLD = 64 * 1024;
 
+const EMPTY = new Uint8Array(0);
+
 /** Options of the file sink (structured-clone-able: they travel to workers). */
 export interface FileSinkOptions {
   /** Filestore directory; absent = hash only, nothing stored. */
@@ -106,11 +108,13 @@ export class FileSink implements FlowSink<FileSinkResult> {
   readonly candidates: { flow: FlowInfo; parser: ProtocolParser; module: string }[] = [];
   readonly counters: FileSinkCounters;
   #flows = new Map<FlowRecord, FlowState>();
+  readonly #sequential: boolean;
   #sec = 0;
   #nsec = 0;
 
   constructor(o: FileSinkOptions = {}, ctx: SinkContext = { worker: 0, workers: 1 }, onFile?: (f: FinishedFile) => void, modules: ProtocolModule[] = PROTOCOLS) {
     const store = o.out ? new Filestore(o.out, `${process.pid}-${ctx.worker}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`) : null;
+    this.#sequential = ctx.workers <= 1;
     this.tracker = new Tracker(store, { hashes: o.hashes, maxFileSize: o.maxFileSize }, onFile);
     this.memcap = new Memcap(o.memcap ?? REASSEMBLY_MEMCAP);
     this.limits = { maxPending: o.maxPending ?? REASSEMBLY_MAX_PENDING, depth: o.depth ?? REASSEMBLY_DEPTH };
@@ -139,7 +143,7 @@ export class FileSink implements FlowSink<FileSinkResult> {
     this.#sec = ctx.batch.tsSec[ctx.i]!;
     this.#nsec = ctx.batch.tsNsec[ctx.i]!;
     const dir: Direction = ctx.toServer ? 0 : 1;
-    const payload = v.payload >= 0 ? v.buf.subarray(v.payload, v.payload + v.payloadLen) : v.buf.subarray(0, 0);
+    const payload = v.payloadLen > 0 && v.payload >= 0 ? v.buf.subarray(v.payload, v.payload + v.payloadLen) : EMPTY;
     if (st.conn) st.conn.segment(dir, v.tcpFlags, v.tcpSeq, v.tcpAck, payload);
     else if (payload.length) this.deliver(st, dir, payload);
   }
@@ -155,9 +159,10 @@ export class FileSink implements FlowSink<FileSinkResult> {
     if (st.conn) { st.conn.dirs[0].drop(); st.conn.dirs[1].drop(); }
   }
 
-  finish(): FileSinkResult {
+  async finish(): Promise<FileSinkResult> {
     for (const rec of [...this.#flows.keys()]) this.onFlowEnd(rec);
     for (const f of [...this.tracker.open]) f.close('TRUNCATED');
+    if (this.tracker.store) await this.tracker.store.drain();
     this.counters.memcapPeak = this.memcap.peak;
     const files = this.tracker.finished;
     // Index provisional files by (flow id, direction) for the merge.
@@ -236,7 +241,7 @@ export class FileSink implements FlowSink<FileSinkResult> {
     if (!end && !(st.said[0] && st.said[1])) return;
     this.memcap.give(st.held);
     st.held = 0;
-    if (this.fallback && st.conn && (st.headLen[0]! > 0 || st.headLen[1]! > 0)) {
+    if (this.fallback && st.conn && (st.headLen[0]! > 0 || st.headLen[1]! > 0) && this.#mayMatch(st)) {
       this.counters.fallback++;
       this.#start(st, this.fallback, true);
       return;
@@ -244,7 +249,19 @@ export class FileSink implements FlowSink<FileSinkResult> {
     st.mode = Mode.Ignored;
     this.counters.ignored++;
     st.head = [[], []];
-    if (st.conn) { st.conn.dirs[0].drop(); st.conn.dirs[1].drop(); }
+    // Free the reassembly state: later packets of the flow return early on the Ignored mode.
+    if (st.conn) { st.conn.dirs[0].drop(); st.conn.dirs[1].drop(); st.conn = null; }
+  }
+
+  /**
+   * Could this unclaimed flow be a data connection announced earlier? In one worker every earlier announcement
+   * is known (capture order), so flows no announcement fits are skipped — the merge would discard them anyway.
+   * With several workers announcements may sit in another worker: every unclaimed flow stays a candidate.
+   */
+  #mayMatch(st: FlowState): boolean {
+    if (!this.#sequential) return true;
+    const now = { sec: this.#sec, nsec: this.#nsec };
+    return this.fallback!.resolve(this.expectations, [{ flow: this.#info(st), first: [now, now] }]).length > 0;
   }
 
   #start(st: FlowState, m: ProtocolModule, fallback: boolean): void {

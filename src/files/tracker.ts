@@ -159,9 +159,11 @@ export class TrackedFile implements FileHandle {
     let tempPath: string | undefined;
     const temp = this.#temp;
     if (temp && !temp.aborted) {
-      temp.finish();
-      if (this.provisional) tempPath = temp.path;
-      else stored = t.store!.commit(temp.path, sha256) !== null;
+      if (this.provisional) { temp.finish(); tempPath = temp.path; }
+      else {
+        if (!temp.commitAsync(sha256)) { temp.finish(); t.store!.commit(temp.path, sha256); }
+        stored = true;
+      }
     }
     const { sec, nsec } = this.owner.now();
     const body = {

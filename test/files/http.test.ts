@@ -49,7 +49,7 @@ test('chunked + gzip and deflate bodies are decoded before hashing', () => {
     const { p, feed, files } = setup();
     const body = t('decoded content '.repeat(500));
     const zb = z(body);
-    const chunks = [zb.subarray(0, 100), zb.subarray(100)].map((c) => Buffer.concat([t(c.length.toString(16) + ';ext=1\r\n'), c, t('\r\n')]));
+    const chunks = [zb.subarray(0, 40), zb.subarray(40)].map((c) => Buffer.concat([t(c.length.toString(16) + ';ext=1\r\n'), c, t('\r\n')]));
     feed(0, t('GET /z HTTP/1.1\r\n\r\n'));
     feed(1, Buffer.concat([t(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: ${enc}\r\n\r\n`), ...chunks, t('0\r\nTrailer: x\r\n\r\n')]), 13);
     p.close();
@@ -139,4 +139,41 @@ test('header and line caps stop a hostile side (noted) without unbounded memory'
   p.data(0, t('GET /'));
   p.data(0, line);
   assert.ok(notes.includes('http-line-too-long'));
+});
+
+test('206 ranges of one host + path covering the whole total are also assembled into one file', () => {
+  const { p, feed, files, notes } = setup();
+  const whole = t('0123456789abcdefghij');
+  feed(0, t('GET /v.bin HTTP/1.1\r\nHost: h\r\n\r\nGET /v.bin HTTP/1.1\r\nHost: h\r\n\r\nGET /w.bin HTTP/1.1\r\nHost: h\r\n\r\n'));
+  feed(1, t('HTTP/1.1 206 P\r\nContent-Range: bytes 10-19/20\r\nContent-Length: 10\r\n\r\nabcdefghij'));
+  feed(1, t('HTTP/1.1 206 P\r\nContent-Range: bytes 0-11/20\r\nContent-Length: 12\r\n\r\n0123456789ab'));
+  feed(1, t('HTTP/1.1 206 P\r\nContent-Range: bytes 0-1/5\r\nContent-Length: 2\r\n\r\nzz'));
+  p.close();
+  const ev = files();
+  assert.deepEqual(ev.map((e) => [e.fileinfo.filename, e.fileinfo.size, e.fileinfo.start, e.fileinfo.state]),
+    [['/v.bin', 10, 10, 'CLOSED'], ['/v.bin', 12, 0, 'CLOSED'], ['/v.bin', 20, undefined, 'CLOSED'], ['/w.bin', 2, 0, 'CLOSED']]);
+  assert.equal(ev[2]!.fileinfo.sha256, sha(whole));
+  assert.ok(notes.includes('http-range-incomplete')); // /w.bin: 2 of 5 bytes, no whole file
+});
+
+test('robustness: mutated messages, random splits and gaps never throw; every opened file closes', () => {
+  let x = 12345;
+  const rnd = (n: number) => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x % n; };
+  const seeds = ['GET / HTTP/1.1\r\nHost: a\r\n\r\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n5\r\nabcde\r\n0\r\n\r\n',
+    'POST /u HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 60\r\n\r\n--b\r\nContent-Disposition: form-data; filename="x"\r\n\r\nabc\r\n--b--\r\n',
+    'HTTP/1.1 206 P\r\nContent-Range: bytes 0-3/8\r\nContent-Length: 4\r\n\r\nabcd', 'HTTP/1.0 200 OK\r\n\r\nbody'];
+  let files = 0;
+  for (let it = 0; it < 3000; it++) {
+    const { p, tracker } = setup();
+    for (let k = 0; k < 6; k++) {
+      const dir = rnd(2) as 0 | 1;
+      const b = Buffer.from(seeds[rnd(seeds.length)]!, 'latin1');
+      for (let m = rnd(4); m > 0; m--) b[rnd(b.length)] = rnd(256);
+      for (let o = 0; o < b.length;) { const s = 1 + rnd(20); p.data(dir, b.subarray(o, o + s)); o += s; if (rnd(30) === 0) p.gap(dir, rnd(50)); }
+    }
+    p.close();
+    assert.equal(tracker.open.size, 0);
+    files += tracker.finished.length;
+  }
+  assert.ok(files > 1000, `${files} files`);
 });

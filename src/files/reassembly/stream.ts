@@ -164,7 +164,8 @@ export class StreamDir {
   /** Release buffered memory without delivering (flow discarded). */
   drop(): void {
     for (const s of this.#pending) this.memcap.give(s.bytes.length);
-    this.#pending = [];
+    // Cleared in place: a drop from inside a delivery must also stop the loop that is draining this array.
+    this.#pending.length = 0;
     this.#pendingBytes = 0;
     this.ended = true;
   }

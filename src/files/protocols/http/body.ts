@@ -114,9 +114,18 @@ export class MultipartSink implements BodySink {
     for (;;) {
       const buf = this.#buf;
       if (this.#state === 'preamble' || this.#state === 'data') {
-        const at = indexOf(buf, d, 0);
-        if (at < 0) {
-          const keep = Math.min(buf.length, d.length - 1);
+        let from = 0, at = -1;
+        // A delimiter counts only when followed by "--", CRLF or transport padding (RFC 2046).
+        for (;;) {
+          at = indexOf(buf, d, from);
+          if (at < 0 || at + d.length + 2 > buf.length) break;
+          const c0 = buf[at + d.length]!, c1 = buf[at + d.length + 1]!;
+          if ((c0 === 0x2d && c1 === 0x2d) || c0 === 0x0d || c0 === 0x0a || c0 === 0x20 || c0 === 0x09) break;
+          from = at + 1;
+        }
+        if (at < 0 || at + d.length + 2 > buf.length) {
+          // Keep what may still become a delimiter (a partial match, or one not yet followed by 2 bytes).
+          const keep = at >= 0 ? buf.length - at : Math.min(buf.length, d.length + 1);
           if (this.#state === 'data') this.#flushData(buf.length - keep);
           else this.#buf = buf.subarray(buf.length - keep);
           return;

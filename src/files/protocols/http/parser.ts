@@ -62,6 +62,50 @@ class FileBody implements BodySink {
   }
 }
 
+/** Splits body bytes to several sinks. */
+class TeeSink implements BodySink {
+  constructor(readonly a: BodySink, readonly b: BodySink) {}
+  data(x: Uint8Array): void { this.a.data(x); this.b.data(x); }
+  gap(n: number): void { this.a.gap(n); this.b.gap(n); }
+  end(c: boolean): void { this.a.end(c); this.b.end(c); }
+}
+
+/**
+ * The whole file behind 206 responses of one host + path (Suricata's range container, per flow): ranges are
+ * held until every byte of the total is covered, then written as one file; incomplete assemblies are dropped.
+ */
+interface RangeFile { name: string; tx: HttpTx; total: number; covered: number; held: number; parts: Array<[number, Uint8Array]>; seen: Array<[number, number]> }
+
+/** Bytes one flow may hold for range assembly (beyond: the assembly is abandoned, noted). */
+export const HTTP_MAX_RANGE_HOLD = 64 * 1024 * 1024;
+
+/** Holds one range's bytes for its whole-file assembly. */
+class RangePart implements BodySink {
+  #pos: number;
+  #gap = false;
+  constructor(readonly p: HttpParser, readonly key: string, readonly r: RangeFile, readonly start: number, readonly end_: number) { this.#pos = start; }
+  data(b: Uint8Array): void {
+    if (this.#pos + b.length > this.end_ + 1) b = b.subarray(0, Math.max(0, this.end_ + 1 - this.#pos));
+    if (b.length && !this.#gap) {
+      this.r.parts.push([this.#pos, b.slice()]);
+      this.r.held += b.length;
+      if (this.r.held > HTTP_MAX_RANGE_HOLD) this.p.dropRange(this.key, 'http-range-too-large');
+    }
+    this.#pos += b.length;
+  }
+  gap(n: number): void { this.#gap = true; this.#pos += n; }
+  end(_complete: boolean): void {
+    const r = this.r;
+    if (this.#gap) return;
+    // Count newly covered bytes (ranges may overlap or repeat).
+    let lo = this.start;
+    const hi = this.#pos;
+    for (const [a, b] of [...r.seen].sort((x, y) => x[0] - y[0])) { if (a <= lo && b > lo) lo = b; }
+    if (hi > lo) { r.covered += hi - lo; r.seen.push([this.start, hi]); }
+    if (r.covered >= r.total) this.p.completeRange(this.key);
+  }
+}
+
 /** HTTP/1.x over one TCP flow. */
 export class HttpParser implements ProtocolParser {
   readonly ctx: ProtocolContext;
@@ -69,6 +113,8 @@ export class HttpParser implements ProtocolParser {
   /** Transactions in request order; responses take them from `#respNext`. */
   #txs: HttpTx[] = [];
   #txCount = 0;
+  /** Whole files being assembled from 206 ranges, by host + path. */
+  #ranges = new Map<string, RangeFile>();
 
   constructor(ctx: ProtocolContext) { this.ctx = ctx; }
 
@@ -83,7 +129,7 @@ export class HttpParser implements ProtocolParser {
           return;
         case S.Resync: {
           const at = this.#findStart(dir, bytes, p);
-          if (at < 0) { this.#keepTail(s, bytes, n); return; }
+          if (at < 0) return;
           s.state = S.Line;
           p = at;
           break;
@@ -192,6 +238,22 @@ export class HttpParser implements ProtocolParser {
       if (s.sink) this.#endBody(dir, s.state === S.Close || s.state === S.Finalize);
       s.state = S.Dead;
     }
+    for (const key of [...this.#ranges.keys()]) this.dropRange(key, 'http-range-incomplete');
+  }
+
+  /** Every byte of the assembly for `key` is held: write it as one file (tx of the range that completed it). */
+  completeRange(key: string): void {
+    const r = this.#ranges.get(key);
+    if (!r) return;
+    this.#ranges.delete(key);
+    const f = this.ctx.files.open({ filename: r.name, direction: 1, txId: r.tx.id, appProto: 'http', meta: { http: r.tx.meta() } });
+    for (const [off, b] of r.parts) f.writeAt(off, b);
+    f.close();
+  }
+
+  /** Abandon the assembly for `key` (noted). */
+  dropRange(key: string, why: string): void {
+    if (this.#ranges.delete(key)) this.ctx.note(why);
   }
 
   // ---- lines ----
@@ -207,12 +269,6 @@ export class HttpParser implements ProtocolParser {
     s.carryLen += b.length;
   }
 
-  /** Keep the last few bytes while resynchronising, so a start line split across segments is found. */
-  #keepTail(s: Side, b: Uint8Array, n: number): void {
-    const t = b.subarray(Math.max(0, n - 16));
-    s.carry = [t.slice()]; s.carryLen = t.length;
-  }
-
   /** Offset of the next plausible start line in `b` from `p` (after carried bytes), -1 when none. */
   #findStart(dir: Direction, b: Uint8Array, p: number): number {
     const s = this.#side[dir];
@@ -220,7 +276,12 @@ export class HttpParser implements ProtocolParser {
     const hay = s.carryLen ? Buffer.concat([...s.carry, b.subarray(p)]) : Buffer.from(b.buffer, b.byteOffset + p, b.length - p);
     const re = dir === 1 ? /(?:^|\n)(HTTP\/\d\.\d )/g : /(?:^|\n)((?:GET|POST|PUT|HEAD|DELETE|OPTIONS|PATCH|CONNECT|TRACE|PROPFIND) \S)/g;
     const m = re.exec(hay.toString('latin1'));
-    if (!m) return -1;
+    if (!m) {
+      // Keep the last few bytes so a start line split across segments is still found.
+      const tail = hay.subarray(Math.max(0, hay.length - 16));
+      s.carry = [Uint8Array.prototype.slice.call(tail) as Uint8Array]; s.carryLen = tail.length;
+      return -1;
+    }
     const at = m.index + m[0].length - m[1]!.length - s.carryLen;
     if (at >= 0) { s.carry = []; s.carryLen = 0; }
     if (at < 0) {
@@ -347,6 +408,16 @@ export class HttpParser implements ProtocolParser {
     const range = st === 206 ? parseContentRange(h.get('content-range')) : null;
     const name = dispositionFilename(h.get('content-disposition')) ?? tx.path();
     let sink: BodySink = new FileBody(this, tx, 1, name, range ? { start: range.start, end: range.end } : null);
+    if (range && range.total > 0 && range.end >= range.start && range.end < range.total) {
+      const key = `${tx.hostname()}\0${tx.path()}`;
+      let r = this.#ranges.get(key);
+      if (!r || r.total !== range.total) {
+        if (r) this.dropRange(key, 'http-range-total-changed');
+        r = { name, tx, total: range.total, covered: 0, held: 0, parts: [], seen: [] };
+        this.#ranges.set(key, r);
+      }
+      sink = new TeeSink(sink, new RangePart(this, key, r, range.start, range.end));
+    }
     const codings = parseCodings(h.get('content-encoding'));
     if (codings.length) sink = new DecodingSink(codings, sink);
     s.sink = sink;

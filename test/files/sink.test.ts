@@ -1,0 +1,39 @@
+// The file sink as a library: FileSink with a per-file callback inside runFlows' sequential mode,
+// extractFiles() with onFile in output order, hash-only mode (no filestore), protocol selection.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { FIXTURES, tmpDir } from '../_util.js';
+import { extractFiles, FileSink, mergeFileResults } from '../../src/files/sink.js';
+import type { FinishedFile } from '../../src/files/tracker.js';
+import type { FileEvent } from '../../src/files/fileinfo.js';
+import { CaptureReader } from '../../src/pcap/reader.js';
+import { ShardCore } from '../../src/engine/core.js';
+import { makeFlowIdFn } from '../../src/engine/run.js';
+
+const PCAP = join(FIXTURES, 'files/http/http-gzip-pipeline.pcap');
+
+test('FileSink embedded in a pipeline: onFile fires per finished file, merge orders and numbers them', async () => {
+  const seen: FinishedFile[] = [];
+  const out = tmpDir('fc-sink-');
+  const sink = new FileSink({ out }, { worker: 0, workers: 1 }, (f) => seen.push(f));
+  const core = new ShardCore({ worker: 0, workers: 1 }, [sink], await makeFlowIdFn());
+  for await (const b of new CaptureReader(PCAP).batches()) core.processBatch(b);
+  core.finish();
+  assert.deepEqual(seen.map((f) => f.event.fileinfo.filename), ['/index.html', '/a.bin', '/b.txt']);
+  const merged = mergeFileResults([await sink.finish()], { out });
+  assert.deepEqual(merged.events.map((e) => [e.fileinfo.filename, e.fileinfo.file_id, e.fileinfo.stored]), [['/index.html', 1, true], ['/a.bin', 2, true], ['/b.txt', 3, true]]);
+  assert.equal(readdirSync(join(out, 'tmp')).length, 0);
+});
+
+test('extractFiles: hash only, onFile in output order, protocol selection', async () => {
+  const got: FileEvent[] = [];
+  const r = await extractFiles([PCAP], { hashes: ['sha1'], onFile: (e) => got.push(e) });
+  assert.equal(got.length, 3);
+  assert.deepEqual(got, r.events);
+  assert.ok(got.every((e) => e.fileinfo.stored === false && /^[0-9a-f]{40}$/.test(e.fileinfo.sha1!)));
+  const none = await extractFiles([PCAP], { protocols: ['smtp'] });
+  assert.equal(none.events.length, 0);
+  assert.equal(none.workers[0]!.claimed.http, undefined);
+});
