@@ -21,10 +21,68 @@ export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
 
-/** Decode packet `i` of `batch` into `v`. */
-export function decodeBatchPacket(v: PacketView, batch: PacketBatch, i: number): void {
+/** Decode packet `i` of `batch` into `v`; with `decap`, tunnels (GRE, Geneve, VXLAN) are opened to the innermost packet. */
+export function decodeBatchPacket(v: PacketView, batch: PacketBatch, i: number, decap = false): void {
   const o = batch.offset[i]!;
   decodePacket(v, batch.buf, o, o + batch.caplen[i]!, batch.linkType[i]!);
+  if (decap) decapsulate(v);
+}
+
+/** Tunnels opened at most this deep (Geneve → GRE → IP is two). */
+export const MAX_TUNNEL_DEPTH = 4;
+export const PROTO_GRE = 47;
+export const UDP_PORT_GENEVE = 6081;
+export const UDP_PORT_VXLAN = 4789;
+
+/**
+ * Replace the decoded outer packet in `v` by the packet it tunnels (GRE v0 with IPv4/IPv6/Ethernet/ERSPAN II
+ * payloads, Geneve, VXLAN), repeatedly, as Suricata does before flow tracking. `v.tunnelDepth` counts the
+ * layers removed; a tunnel header that is cut short leaves the outer packet decoded.
+ */
+export function decapsulate(v: PacketView): void {
+  for (let depth = 1; depth <= MAX_TUNNEL_DEPTH; depth++) {
+    const inner = tunnelPayload(v);
+    if (!inner) return;
+    const buf = v.buf, end = v.ipEnd, outerStart = v.start, outerEnd = v.end;
+    decodePacket(v, buf, inner.start, end, inner.linkType);
+    v.start = outerStart;
+    v.end = outerEnd;
+    v.tunnelDepth = depth;
+  }
+}
+
+/** Where the tunnelled packet starts and how to decode it, or null when `v` is not a tunnel we open. */
+function tunnelPayload(v: PacketView): { start: number; linkType: number } | null {
+  if (v.payload < 0 || v.isFragment || v.truncLayer !== Layer.None) return null;
+  const b = v.buf, p = v.payload, end = v.ipEnd;
+  if (v.proto === PROTO_GRE && v.l4 < 0) {
+    if (end - p < 4) return null;
+    const flags = (b[p]! << 8) | b[p + 1]!;
+    if ((flags & 7) !== 0) return null; // only GRE version 0
+    const type = (b[p + 2]! << 8) | b[p + 3]!;
+    let q = p + 4 + (flags & 0xc000 ? 4 : 0) + (flags & 0x2000 ? 4 : 0) + (flags & 0x1000 ? 4 : 0);
+    if (type === 0x88be && flags & 0x1000) q += 8; // ERSPAN type II header
+    if (q >= end) return null;
+    if (type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6) return { start: q, linkType: LINKTYPE_RAW };
+    if (type === 0x6558 || type === 0x88be) return { start: q, linkType: LINKTYPE_ETHERNET };
+    return null;
+  }
+  if (v.proto === PROTO_UDP && v.l4 >= 0) {
+    if (v.dstPort === UDP_PORT_GENEVE) {
+      if (end - p < 8 || (b[p]! >> 6) !== 0) return null;
+      const q = p + 8 + (b[p]! & 0x3f) * 4;
+      const type = (b[p + 2]! << 8) | b[p + 3]!;
+      if (q >= end) return null;
+      if (type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6) return { start: q, linkType: LINKTYPE_RAW };
+      if (type === 0x6558) return { start: q, linkType: LINKTYPE_ETHERNET };
+      return null;
+    }
+    if (v.dstPort === UDP_PORT_VXLAN) {
+      if (end - p < 8 + 14 || (b[p]! & 0x08) === 0) return null;
+      return { start: p + 8, linkType: LINKTYPE_ETHERNET };
+    }
+  }
+  return null;
 }
 
 /** Decode the packet occupying buf[start, end) captured on `linkType` into `v`. */

@@ -83,6 +83,8 @@ export class PacketView {
   /** Layer where decoding stopped early (Layer.None when complete) and the byte offset of the shortfall. */
   truncLayer: Layer = Layer.None;
   truncAt = -1;
+  /** Tunnel layers removed by decapsulate() (0: the packet as captured). */
+  tunnelDepth = 0;
 
   /** Reset every field for a new packet. */
   reset(buf: Uint8Array, start: number, end: number, linkType: number): void {
@@ -92,6 +94,7 @@ export class PacketView {
     this.moreFragments = false; this.isFragment = false; this.proto = -1; this.l4 = -1; this.srcPort = 0; this.dstPort = 0;
     this.tcpFlags = 0; this.tcpSeq = 0; this.tcpAck = 0; this.tcpWin = 0; this.tcpHdrLen = 0; this.icmpType = -1; this.icmpCode = -1;
     this.payload = -1; this.payloadLen = 0; this.payloadWireLen = 0; this.truncLayer = Layer.None; this.truncAt = -1;
+    this.tunnelDepth = 0;
   }
 
   /** Address length in bytes (4 or 16; 0 when not IP). */

@@ -80,7 +80,7 @@ export class ShardCore {
         defrag.expire(table.clock);
         if (defrag.out.length) this.#held(defrag.out);
       }
-      decodeBatchPacket(v, batch, i);
+      decodeBatchPacket(v, batch, i, true);
       if (v.ipVersion === 0) {
         this.#nonIp++; this.#nonIpBytes += batch.caplen[i]!;
         if (me === 0 && this.#other.length) for (const s of this.#other) s.onOtherPacket!(batch, i, idx);
