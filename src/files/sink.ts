@@ -223,7 +223,8 @@ export class FileSink implements FlowSink<FileSinkResult> {
 
   #probe(st: FlowState, dir: Direction): void {
     const h = st.head[dir]!;
-    const head = h.length === 1 ? h[0]! : Buffer.concat(h).subarray(0, FILES_MAX_PROBE);
+    // TCP: the stream's first bytes. UDP: each datagram on its own and whole (an RPC record is one datagram).
+    const head = !st.conn ? h[h.length - 1]! : h.length === 1 ? h[0]! : Buffer.concat(h).subarray(0, FILES_MAX_PROBE);
     const info = this.#info(st);
     const list = st.conn ? this.probes : this.udp;
     let undecided = false;
