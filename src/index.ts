@@ -34,3 +34,13 @@ export { extractFiles, FileSink, mergeFileResults, createSink as createFileSink,
 export { fileinfoJson, type FileEvent } from './files/fileinfo.js';
 export { Filestore } from './files/filestore.js';
 export { Tracker, type FinishedFile } from './files/tracker.js';
+export { loadAlerts, readEve, readEveBatches, type EveProblem, type EveEvent, type EveStats } from './eve/reader.js';
+export { toAlert, parseEveTime, alertHash, tupleHashIps, type Alert } from './eve/alert.js';
+export { matchAlerts, type AlertMatch, type MatchResult } from './eve/match.js';
+export { storeCapture, ConditionalStore, type StoreCaptureOptions, type StoreCaptureResult } from './store/offline.js';
+export { StoreSink, type StoreSinkOptions, type StoreSinkResult, type StoreMode } from './store/sink.js';
+export { SegmentStore, listSegments, loadIndex } from './store/segments.js';
+export { carve, type CarveResult, type CarveOptions } from './carve/carve.js';
+export { carveMany } from './carve/pool.js';
+export { buildServer, type ServeOptions, type ProbeConfig, type Carver } from './serve/server.js';
+export { parseQfilter, matchQuery, compileQuery, QfilterError, type Query } from './serve/qfilter.js';

@@ -3,7 +3,7 @@
 // of the flow (coalesced reads); the same flow carved twice gives the same single file.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { toAlert, type Alert } from '../eve/alert.js';
 import { ERR, FlowcarveError } from '../errors.js';
@@ -91,9 +91,16 @@ export function carve(alert: Alert | Record<string, unknown>, o: CarveOptions): 
           throw new FlowcarveError(ERR.CARVE, 'flow spans segments with different link types or formats', { file: part.segment.path });
         }
         let win = new Uint8Array(WINDOW), wStart = 0, wLen = 0;
-        for (const off of part.entry.offsets) {
+        const offs = part.entry.offsets;
+        for (let k = 0; k < offs.length; k++) {
+          const off = offs[k]!;
           if (off < wStart || off + 16 > wStart + wLen) {
-            wStart = off; wLen = readSync(fd, win, 0, win.length, off);
+            // Read this record and the following ones while they are close (gaps ≤ 64 KiB), at most WINDOW:
+            // a sparse flow costs a few KiB per record, a dense run one large sequential read.
+            let end = off + 2048, j = k + 1;
+            while (j < offs.length && offs[j]! - off + 2048 <= win.length && offs[j]! - offs[j - 1]! <= 65536) end = offs[j++]! + 2048;
+            const want = Math.min(win.length, Math.max(4096, end - off));
+            wStart = off; wLen = readSync(fd, win, 0, want, off);
           }
           let dv = new DataView(win.buffer, 0, wLen);
           const caplen = dv.getUint32(off - wStart + 8, le);
@@ -101,7 +108,7 @@ export function carve(alert: Alert | Record<string, unknown>, o: CarveOptions): 
           const rl = 16 + caplen;
           if (off + rl > wStart + wLen) {
             if (rl > win.length) win = new Uint8Array(rl);
-            wStart = off; wLen = readSync(fd, win, 0, win.length, off);
+            wStart = off; wLen = readSync(fd, win, 0, Math.min(win.length, Math.max(rl, 4096)), off);
             dv = new DataView(win.buffer, 0, wLen);
             if (rl > wLen) throw new FlowcarveError(ERR.CARVE, 'indexed record runs past the end of its segment', { file: part.segment.path, offset: off });
           }
@@ -114,8 +121,8 @@ export function carve(alert: Alert | Record<string, unknown>, o: CarveOptions): 
         }
       } finally { closeSync(fd); }
     }
+    // No fsync: a carve is re-derivable from the store; the rename alone makes the named file appear whole.
     flushOut();
-    fsyncSync(ofd);
   } catch (e) {
     closeSync(ofd);
     try { unlinkSync(tmp); } catch { /* gone */ }

@@ -1,8 +1,9 @@
 // Drivers of the store sink. storeCapture(): offline replay of captures + their alerts into a store; with
 // every alert known up front, a raw-bytes tuple prefilter hands the flow table (src/engine ShardCore) only the
-// packets of alerted tuples, so the table sees every packet of every flow that can be stored and nothing
-// else (measured: ~1.7 GB/s for read + prefilter vs ~0.5 GB/s for the full walk). The store runs in one
-// thread: one writer keeps segments in capture order (see bench/results/store.json). ConditionalStore: the
+// packets of alerted tuples, so the table sees every packet of every flow that can be stored and little
+// else (bench/results/store.json, 1 GiB, alerts on 1% of flows: 1.4-2.1 GB/s prefiltered vs ~0.1 GB/s for the
+// full table walk, 0.1-0.18 GB/s with 2 shard workers). So the store runs in one thread, and one writer keeps
+// the segments in capture order. ConditionalStore: the
 // embedded form — packets and alerts pushed as they arrive, alerts up to alertDelay late still capture their packet.
 
 import { closeSync, openSync, readSync } from 'node:fs';
