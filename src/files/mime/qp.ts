@@ -86,10 +86,5 @@ export function decodeQuotedPrintable(input: Uint8Array): Uint8Array {
     parts.push(d.line(input.subarray(start, ce), input.subarray(ce, end)));
     start = end;
   }
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const r = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { r.set(p, o); o += p.length; }
-  return r;
+  return Buffer.concat(parts);
 }

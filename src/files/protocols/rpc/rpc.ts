@@ -171,7 +171,7 @@ export class RecordMarker {
   push(bytes: Uint8Array): void {
     let b = bytes;
     if (this.#lost) {
-      const joined = this.#tail.length ? concat([this.#tail, b]) : b;
+      const joined = this.#tail.length ? Buffer.concat([this.#tail, b]) : b;
       const at = this.#findHeader(joined);
       if (at < 0) { this.#tail = joined.slice(Math.max(0, joined.length - 27)); return; }
       this.#lost = false; this.#tail = new Uint8Array(0); this.resyncs++;
@@ -208,7 +208,7 @@ export class RecordMarker {
   #endFrag(): void {
     if (!this.#last) return;
     if (this.#skipping) { this.#skipping = false; this.oversized++; return; }
-    const rec = this.#parts.length === 1 ? this.#parts[0]! : concat(this.#parts);
+    const rec = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts);
     this.#parts = []; this.#size = 0;
     this.onRecord(rec);
   }
@@ -243,12 +243,3 @@ export class XidTable<T> {
   get size(): number { return this.#m.size; }
 }
 
-/** Concatenate byte arrays. */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const r = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { r.set(p, o); o += p.length; }
-  return r;
-}
