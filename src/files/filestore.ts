@@ -5,7 +5,7 @@
 // from hex digests and our own counters. Safe with several worker threads writing the same store (unique temp
 // names, atomic rename, dedup by existence).
 
-import { promises as fsp } from 'node:fs';
+import { access, close, open, rename, utimes, write } from 'node:fs';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlowcarveError, ERR } from '../errors.js';
@@ -35,14 +35,20 @@ const HEX64 = /^[0-9a-f]{64}$/;
 /** Bytes buffered per temp file before the file is opened and written (small files never open a descriptor early). */
 export const FILESTORE_WRITE_BUFFER = 64 * 1024;
 
-/** Background store writes in flight per handle, and their bytes (beyond: written synchronously). */
-export const FILESTORE_ASYNC_JOBS = 16;
-export const FILESTORE_ASYNC_BYTES = 16 * 1024 * 1024;
+/** Background store writes in flight per handle, and their bytes (beyond: written synchronously, back-pressure). */
+export const FILESTORE_ASYNC_JOBS = 256;
+export const FILESTORE_ASYNC_BYTES = 32 * 1024 * 1024;
 
-/** A file being written: buffered in memory up to FILESTORE_WRITE_BUFFER, then appended to its temp file. */
+/** First allocation of a temp file's memory buffer (grows by doubling up to FILESTORE_WRITE_BUFFER). */
+const FIRST_BUFFER = 4096;
+
+/**
+ * A file being written: its bytes are copied once into one growing buffer (up to FILESTORE_WRITE_BUFFER); a
+ * file that outgrows it is appended to its temp file from then on.
+ */
 export class TempFile {
   #fd = -1;
-  #chunks: Uint8Array[] = [];
+  #buf: Buffer | null = null;
   #buffered = 0;
   #written = 0;
   #aborted = false;
@@ -54,16 +60,32 @@ export class TempFile {
   /** Append a copy of `b` (valid only during the call). */
   write(b: Uint8Array): void {
     if (this.#aborted || b.length === 0) return;
-    this.#chunks.push(Uint8Array.prototype.slice.call(b) as Uint8Array);
-    this.#buffered += b.length;
-    if (this.#buffered >= FILESTORE_WRITE_BUFFER) this.#spill();
+    const need = this.#buffered + b.length;
+    if (need > FILESTORE_WRITE_BUFFER) {
+      // Too big for memory: flush what is buffered and write `b` straight from the caller's view (no copy).
+      this.#spill();
+      this.#writeFd(b);
+      this.#written += b.length;
+      this.store.counters.bytesWritten += b.length;
+      return;
+    }
+    let buf = this.#buf;
+    if (buf === null || need > buf.length) {
+      let cap = buf === null ? FIRST_BUFFER : buf.length * 2;
+      while (cap < need) cap *= 2;
+      const grown = Buffer.allocUnsafeSlow(Math.min(cap, FILESTORE_WRITE_BUFFER));
+      if (buf !== null && this.#buffered > 0) grown.set(buf.subarray(0, this.#buffered), 0);
+      this.#buf = buf = grown;
+    }
+    buf.set(b, this.#buffered);
+    this.#buffered = need;
   }
 
   /** Stop storing (file too large): the temp file is removed. */
   abort(): void {
     if (this.#aborted) return;
     this.#aborted = true;
-    this.#chunks = []; this.#buffered = 0;
+    this.#buf = null; this.#buffered = 0;
     if (this.#fd >= 0) { closeSync(this.#fd); this.#fd = -1; }
     try { unlinkSync(this.path); } catch { /* never created */ }
   }
@@ -73,31 +95,33 @@ export class TempFile {
   /** A file that never left memory is written and committed in the background (see Filestore.enqueue); false when it already spilled to disk. */
   commitAsync(sha256: string): boolean {
     if (this.#aborted || this.#fd >= 0 || this.#written > 0) return false;
-    const chunks = this.#chunks, n = this.#buffered;
-    this.#chunks = []; this.#buffered = 0;
-    this.store.counters.bytesWritten += n;
-    this.store.enqueue(sha256, chunks, n, this.path);
+    const data = this.#buf === null ? Buffer.alloc(0) : this.#buf.subarray(0, this.#buffered);
+    this.#buf = null; this.#buffered = 0;
+    this.store.counters.bytesWritten += data.length;
+    this.store.enqueue(sha256, data, this.path);
     return true;
   }
 
   /** Flush and close the temp file (it stays under DIR/tmp until commit or discard). */
   finish(): void {
     if (this.#aborted) return;
-    if (this.#fd < 0) this.#fd = this.store.openTemp(this.path);
     this.#spill();
     closeSync(this.#fd);
     this.#fd = -1;
   }
 
+  /** Open the temp file if needed and write out the memory buffer. */
   #spill(): void {
     if (this.#fd < 0) this.#fd = this.store.openTemp(this.path);
-    for (const c of this.#chunks) {
-      let o = 0;
-      while (o < c.length) o += writeSync(this.#fd, c, o, c.length - o);
-    }
+    if (this.#buffered > 0) this.#writeFd(this.#buf!.subarray(0, this.#buffered));
     this.store.counters.bytesWritten += this.#buffered;
     this.#written += this.#buffered;
-    this.#chunks = []; this.#buffered = 0;
+    this.#buffered = 0;
+  }
+
+  #writeFd(b: Uint8Array): void {
+    let o = 0;
+    while (o < b.length) o += writeSync(this.#fd, b, o, b.length - o);
   }
 }
 
@@ -110,9 +134,10 @@ export class Filestore {
   #dirs = new Set<string>();
   /** sha256s this handle stored or is storing (dedup without touching the disk). */
   #known = new Set<string>();
-  /** Background writes in flight and their bytes. */
-  #jobs = new Set<Promise<void>>();
+  /** Background writes in flight, their bytes, and who waits for them to end. */
+  #jobs = 0;
   #inflight = 0;
+  #idle: (() => void) | null = null;
   #error: unknown = null;
   constructor(readonly dir: string, readonly tag: string = `${process.pid}`) {
     this.tmpDir = join(dir, 'tmp');
@@ -140,43 +165,42 @@ export class Filestore {
   }
 
   /**
-   * Store a small file held in memory: written to its temp name and renamed by libuv's thread pool while parsing
-   * goes on (at most FILESTORE_ASYNC_JOBS files and FILESTORE_ASYNC_BYTES bytes in flight; beyond, synchronously).
-   * drain() waits for all of them.
+   * Store a small file held in memory: existence check, temp write and rename run on libuv's thread pool (plain
+   * callbacks, one chain per file) while parsing goes on. At most FILESTORE_ASYNC_JOBS files and
+   * FILESTORE_ASYNC_BYTES bytes are in flight; beyond, the file is written synchronously (back-pressure).
+   * drain() waits for all of them. `data` must stay untouched until then (it is the file's own buffer).
    */
-  enqueue(sha256: string, chunks: Uint8Array[], bytes: number, tempPath: string): void {
+  enqueue(sha256: string, data: Uint8Array, tempPath: string): void {
     const dst = this.pathOf(sha256);
     if (this.#known.has(sha256)) { this.#dedup(dst); return; }
     this.#known.add(sha256);
     const sub = sha256.slice(0, 2);
     if (!this.#dirs.has(sub)) { mkdirSync(join(this.dir, sub), { recursive: true }); this.#dirs.add(sub); }
-    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
-    if (this.#jobs.size >= FILESTORE_ASYNC_JOBS || this.#inflight + bytes > FILESTORE_ASYNC_BYTES) {
+    const bytes = data.length;
+    if (this.#jobs >= FILESTORE_ASYNC_JOBS || this.#inflight + bytes > FILESTORE_ASYNC_BYTES) {
       writeFileSync(tempPath, data, { flag: 'wx' });
       this.#known.delete(sha256); // commit() decides dedup by existence
       this.commit(tempPath, sha256);
       return;
     }
+    this.#jobs++;
     this.#inflight += bytes;
-    const job = (async () => {
-      try {
-        if (existsSync(dst)) { this.counters.dedup++; const now = new Date(); await fsp.utimes(dst, now, now).catch(() => {}); return; }
-        await fsp.writeFile(tempPath, data, { flag: 'wx' });
-        await fsp.rename(tempPath, dst);
-        this.counters.stored++;
-      } catch (e) {
-        this.#error ??= new FlowcarveError(ERR.STORE, `cannot store ${dst}: ${(e as Error).message}`, { file: dst, cause: e });
-      } finally {
-        this.#inflight -= bytes;
-      }
-    })();
-    this.#jobs.add(job);
-    void job.then(() => this.#jobs.delete(job));
+    new StoreJob(this, dst, tempPath, data).start();
+  }
+
+  /** Called by a StoreJob when it ends (error: the first one is kept and thrown by drain()). */
+  jobDone(bytes: number, outcome: 'stored' | 'dedup' | 'error', dst: string, e?: unknown): void {
+    this.#jobs--;
+    this.#inflight -= bytes;
+    if (outcome === 'stored') this.counters.stored++;
+    else if (outcome === 'dedup') this.counters.dedup++;
+    else this.#error ??= new FlowcarveError(ERR.STORE, `cannot store ${dst}: ${(e as Error).message}`, { file: dst, cause: e });
+    if (this.#jobs === 0 && this.#idle) { const r = this.#idle; this.#idle = null; r(); }
   }
 
   /** Wait for background writes; throws the first write error. */
   async drain(): Promise<void> {
-    while (this.#jobs.size) await Promise.all([...this.#jobs]);
+    if (this.#jobs > 0) await new Promise<void>((r) => { this.#idle = r; });
     if (this.#error) throw this.#error;
   }
 
@@ -256,4 +280,34 @@ export class Filestore {
 
 function safeReaddir(p: string): string[] {
   try { return readdirSync(p); } catch { return []; }
+}
+
+/** One background store: access(dst) → dedup (refresh mtime) | open temp → write → close → rename (fs callbacks). */
+class StoreJob {
+  #fd = -1;
+  #off = 0;
+  constructor(readonly store: Filestore, readonly dst: string, readonly tmp: string, readonly data: Uint8Array) {}
+
+  start(): void {
+    access(this.dst, (e) => {
+      if (!e) { const now = new Date(); utimes(this.dst, now, now, () => this.#end('dedup')); return; }
+      open(this.tmp, 'wx', (e2, fd) => { if (e2) return this.#end('error', e2); this.#fd = fd; this.#write(); });
+    });
+  }
+
+  #write(): void {
+    if (this.#off >= this.data.length) { close(this.#fd, (e) => (e ? this.#end('error', e) : this.#rename())); return; }
+    write(this.#fd, this.data, this.#off, this.data.length - this.#off, null, (e, n) => {
+      if (e) { close(this.#fd, () => this.#end('error', e)); return; }
+      this.#off += n;
+      this.#write();
+    });
+  }
+
+  #rename(): void {
+    // rename is atomic: a concurrent writer of the same content just replaces identical bytes.
+    rename(this.tmp, this.dst, (e) => (e ? this.#end('error', e) : this.#end('stored')));
+  }
+
+  #end(outcome: 'stored' | 'dedup' | 'error', e?: unknown): void { this.store.jobDone(this.data.length, outcome, this.dst, e); }
 }

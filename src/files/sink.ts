@@ -21,6 +21,7 @@ export const FILES_MAX_PROBE = 4096;
 export const FILES_MAX_HOLD = 64 * 1024;
 
 const EMPTY = new Uint8Array(0);
+const DIRECTIONS: readonly Direction[] = [0, 1];
 
 /** Options of the file sink (structured-clone-able: they travel to workers). */
 export interface FileSinkOptions {
@@ -72,7 +73,7 @@ function isFallback(m: ProtocolModule): m is FallbackModule { return (m as Parti
 
 const enum Mode { Probing, Parsing, Ignored }
 
-/** Per-flow state. */
+/** Per-flow state; it is the StreamOutput of direction 0 (`out1` of direction 1), so no closures per flow. */
 class FlowState implements StreamOutput {
   mode = Mode.Probing;
   conn: TcpConnection | null = null;
@@ -80,18 +81,41 @@ class FlowState implements StreamOutput {
   module: ProtocolModule | null = null;
   files: FlowFiles | null = null;
   info: FlowInfo | null = null;
-  head: [Uint8Array[], Uint8Array[]] = [[], []];
-  headLen = [0, 0];
+  /** Copies of the bytes seen while probing, per direction (allocated on first hold). */
+  head: [Uint8Array[], Uint8Array[]] | null = null;
+  headLen0 = 0;
+  headLen1 = 0;
   /** Probe verdict per direction: 0 undecided, 1 no. */
-  said = [0, 0];
+  said0 = 0;
+  said1 = 0;
   /** Bytes held in `head` (charged to the memcap). */
   held = 0;
-  out1: StreamOutput;
-  constructor(readonly sink: FileSink, readonly rec: FlowRecord) {
-    this.out1 = { data: (b) => sink.deliver(this, 1, b), gap: (n) => sink.gapIn(this, 1, n) };
-  }
+  readonly out1: StreamOutput;
+  constructor(readonly sink: FileSink, readonly rec: FlowRecord) { this.out1 = new Dir1Output(this); }
   data(b: Uint8Array): void { this.sink.deliver(this, 0, b); }
   gap(n: number): void { this.sink.gapIn(this, 0, n); }
+}
+
+/** StreamOutput of direction 1 of a flow. */
+class Dir1Output implements StreamOutput {
+  constructor(readonly st: FlowState) {}
+  data(b: Uint8Array): void { this.st.sink.deliver(this.st, 1, b); }
+  gap(n: number): void { this.st.sink.gapIn(this.st, 1, n); }
+}
+
+/**
+ * The FlowInfo probes see: ports and addresses read from the record on demand, ids formatted only if a probe
+ * asks. One per sink, re-pointed per call (probes must not keep it).
+ */
+class ProbeInfo implements FlowInfo {
+  rec: FlowRecord | null = null;
+  get flowId(): string { return this.rec!.flowId.toString(); }
+  get communityId(): string { return this.rec!.communityId; }
+  get srcIp(): string { return this.rec!.srcIp; }
+  get srcPort(): number { return this.rec!.srcPort; }
+  get dstIp(): string { return this.rec!.dstIp; }
+  get dstPort(): number { return this.rec!.dstPort; }
+  get proto(): number { return this.rec!.proto; }
 }
 
 /** The file-extraction FlowSink (one per worker). `onFile` sees each finished file in this worker (file_id per flow). */
@@ -111,6 +135,7 @@ export class FileSink implements FlowSink<FileSinkResult> {
   readonly #sequential: boolean;
   #sec = 0;
   #nsec = 0;
+  readonly #probeInfo = new ProbeInfo();
 
   constructor(o: FileSinkOptions = {}, ctx: SinkContext = { worker: 0, workers: 1 }, onFile?: (f: FinishedFile) => void, modules: ProtocolModule[] = PROTOCOLS) {
     const store = o.out ? new Filestore(o.out, `${process.pid}-${ctx.worker}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`) : null;
@@ -189,17 +214,36 @@ export class FileSink implements FlowSink<FileSinkResult> {
     if (st.mode === Mode.Parsing) { st.parser!.data(dir, b); return; }
     if (st.mode === Mode.Ignored) return;
     // Probing: hold the bytes (charged to the memcap) until the protocol is known.
-    if (st.headLen[dir]! + b.length > FILES_MAX_HOLD || !this.memcap.take(b.length)) {
+    const had = dir === 0 ? st.headLen0 : st.headLen1;
+    if (had + b.length > FILES_MAX_HOLD || !this.memcap.take(b.length)) {
       this.#decide(st, true);
       if ((st.mode as Mode) === Mode.Parsing) st.parser!.data(dir, b);
       return;
     }
-    st.head[dir]!.push(b.slice());
-    st.headLen[dir]! += b.length;
     st.held += b.length;
-    if (!st.said[dir]) this.#probe(st, dir);
-    if ((st.mode as Mode) === Mode.Probing && !st.said[dir] && st.headLen[dir]! >= FILES_MAX_PROBE) { st.said[dir] = 1; this.#decide(st, false); }
+    if (dir === 0) st.headLen0 += b.length; else st.headLen1 += b.length;
+    if (dir === 0 ? st.said0 : st.said1) { this.#hold(st, dir, b); return; }
+    // Nothing held before in this direction (or UDP, probed per datagram): probe the caller's view as is and
+    // copy it only when the flow stays undecided.
+    const h = st.head?.[dir];
+    const direct = h === undefined || h.length === 0 || !st.conn;
+    if (!direct) this.#hold(st, dir, b);
+    const v = this.#probe(st, dir, direct ? b : null);
+    if (typeof v === 'object') { this.#start(st, v, false, direct ? dir : -1, b); return; }
+    if (direct) this.#hold(st, dir, b);
+    if (v === 'no' || (dir === 0 ? st.headLen0 : st.headLen1) >= FILES_MAX_PROBE) {
+      this.#say(st, dir);
+      this.#decide(st, false);
+    }
   }
+
+  /** Keep a copy of probed bytes for the replay (dropped when the flow is ignored). */
+  #hold(st: FlowState, dir: Direction, b: Uint8Array): void {
+    if (st.mode !== Mode.Probing) return;
+    (st.head ??= [[], []])[dir].push(Uint8Array.prototype.slice.call(b) as Uint8Array);
+  }
+
+  #say(st: FlowState, dir: Direction): void { if (dir === 0) st.said0 = 1; else st.said1 = 1; }
 
   #note(ev: string): void { this.counters.notes[ev] = (this.counters.notes[ev] ?? 0) + 1; }
 
@@ -208,7 +252,7 @@ export class FileSink implements FlowSink<FileSinkResult> {
     if (st.mode === Mode.Parsing) { st.parser!.gap(dir, n); return; }
     if (st.mode === Mode.Ignored) return;
     // A gap before the protocol is known: decide with what was seen.
-    st.said[dir] = 1;
+    this.#say(st, dir);
     this.#decide(st, true);
     if ((st.mode as Mode) === Mode.Parsing) st.parser!.gap(dir, n);
   }
@@ -221,35 +265,41 @@ export class FileSink implements FlowSink<FileSinkResult> {
     return st.info;
   }
 
-  #probe(st: FlowState, dir: Direction): void {
-    const h = st.head[dir]!;
-    // TCP: the stream's first bytes. UDP: each datagram on its own and whole (an RPC record is one datagram).
-    const head = !st.conn ? h[h.length - 1]! : h.length === 1 ? h[0]! : Buffer.concat(h).subarray(0, FILES_MAX_PROBE);
-    const info = this.#info(st);
+  /** Run the probes on a direction's first bytes (`view`, else what is held): the module that said yes, else 'no' or 'need-more'. */
+  #probe(st: FlowState, dir: Direction, view: Uint8Array | null): ProtocolModule | 'no' | 'need-more' {
+    let head: Uint8Array;
+    if (view !== null) head = view;
+    else {
+      // TCP: the stream's first bytes. UDP: each datagram on its own and whole (an RPC record is one datagram).
+      const h = st.head![dir];
+      head = !st.conn ? h[h.length - 1]! : h.length === 1 ? h[0]! : Buffer.concat(h).subarray(0, FILES_MAX_PROBE);
+    }
+    const info = this.#probeInfo;
+    info.rec = st.rec;
     const list = st.conn ? this.probes : this.udp;
     let undecided = false;
     for (const m of list) {
       const r = m.probe(dir, head, info);
-      if (r === 'yes') { this.#start(st, m, false); return; }
+      if (r === 'yes') return m;
       if (r === 'need-more') undecided = true;
     }
-    if (!undecided) { st.said[dir] = 1; this.#decide(st, false); }
+    return undecided ? 'need-more' : 'no';
   }
 
   /** Both directions said no (or `end`): run the fallback module or ignore the flow. */
   #decide(st: FlowState, end: boolean): void {
     if (st.mode !== Mode.Probing) return;
-    if (!end && !(st.said[0] && st.said[1])) return;
+    if (!end && !(st.said0 && st.said1)) return;
     this.memcap.give(st.held);
     st.held = 0;
-    if (this.fallback && st.conn && (st.headLen[0]! > 0 || st.headLen[1]! > 0) && this.#mayMatch(st)) {
+    if (this.fallback && st.conn && (st.headLen0 > 0 || st.headLen1 > 0) && this.#mayMatch(st)) {
       this.counters.fallback++;
       this.#start(st, this.fallback, true);
       return;
     }
     st.mode = Mode.Ignored;
     this.counters.ignored++;
-    st.head = [[], []];
+    st.head = null;
     // Free the reassembly state: later packets of the flow return early on the Ignored mode.
     if (st.conn) { st.conn.dirs[0].drop(); st.conn.dirs[1].drop(); st.conn = null; }
   }
@@ -261,11 +311,13 @@ export class FileSink implements FlowSink<FileSinkResult> {
    */
   #mayMatch(st: FlowState): boolean {
     if (!this.#sequential) return true;
+    if (this.expectations.length === 0) return false;
     const now = { sec: this.#sec, nsec: this.#nsec };
     return this.fallback!.resolve(this.expectations, [{ flow: this.#info(st), first: [now, now] }]).length > 0;
   }
 
-  #start(st: FlowState, m: ProtocolModule, fallback: boolean): void {
+  /** Start parser `m`; the held bytes are replayed, then `pend` (a view not held) after those of direction `pendDir`. */
+  #start(st: FlowState, m: ProtocolModule, fallback: boolean, pendDir = -1, pend?: Uint8Array): void {
     const info = this.#info(st);
     const files = this.tracker.forFlow(info, () => ({ sec: this.#sec, nsec: this.#nsec }));
     files.provisional = fallback;
@@ -286,8 +338,12 @@ export class FileSink implements FlowSink<FileSinkResult> {
     else this.counters.claimed[m.name] = (this.counters.claimed[m.name] ?? 0) + 1;
     // Replay the probed bytes: client side first (requests before responses).
     const head = st.head;
-    st.head = [[], []];
-    for (const d of [0, 1] as const) for (const b of head[d]!) st.parser.data(d, b);
+    st.head = null;
+    const parser = st.parser;
+    for (const d of DIRECTIONS) {
+      if (head !== null) for (const b of head[d]) parser.data(d, b);
+      if (d === pendDir) parser.data(d, pend!);
+    }
   }
 }
 
