@@ -7,7 +7,7 @@ import { PacketView } from '../decode/view.js';
 import type { PacketBatch } from '../pcap/batch.js';
 import { DefragTracker, Frag, type DefragCounters, type DefragOptions, type HeldFragment } from '../flow/defrag.js';
 import { KeyBuilder } from '../flow/key.js';
-import type { FlowRecord } from '../flow/record.js';
+import { compareEnded, type FlowRecord } from '../flow/record.js';
 import { FlowTable, type FlowIdFn, type FlowTableCounters, type FlowTableOptions } from '../flow/table.js';
 import type { FlowSink, PacketContext } from './sink.js';
 
@@ -38,6 +38,8 @@ export class ShardCore {
   readonly defrag: DefragTracker;
   /** Flows ended since the last takeEnded() (when records are on). */
   ended: FlowRecord[] = [];
+  /** Ended flows held back by takeEnded(): they end at the capture clock. */
+  #pending: FlowRecord[] = [];
   #packets = 0;
   #nonIp = 0;
   #nonIpBytes = 0;
@@ -98,18 +100,50 @@ export class ShardCore {
     }
   }
 
-  /** End of input: orphan held fragments, end every flow (reason shutdown). */
-  finish(): void {
+  /**
+   * End of input: orphan held fragments, end every flow (reason shutdown). With `out` (records on), the flows
+   * not yet taken go to `out` in output order, in chunks of about `chunk` flows (last = true on the final call),
+   * continuing the order of takeEnded(), so the shutdown flush never has to be held all at once.
+   */
+  finish(out?: (recs: FlowRecord[], last: boolean) => void, chunk = 1024): void {
     this.defrag.flush();
     if (this.defrag.out.length) this.#held(this.defrag.out);
-    this.table.flush();
+    if (!out) { this.table.flush(); return; }
+    const before = this.takeEnded();
+    if (before.length) out(before, false);
+    this.table.flush(chunk, () => out(this.#flushed(false), false));
+    out(this.#flushed(true), true);
   }
 
-  /** Take the flows ended since the last call. */
+  /**
+   * Take the flows that ended before the capture clock, in output order. Flows ending at the clock itself are
+   * held back (a later packet with the same time may end one that sorts before them), so the runs returned by
+   * successive calls form one ordered sequence.
+   */
   takeEnded(): FlowRecord[] {
-    const e = this.ended;
+    const clock = this.table.clock;
+    const all = this.#pending.length ? this.#pending.concat(this.ended) : this.ended;
     this.ended = [];
-    return e;
+    let out: FlowRecord[] = all, keep: FlowRecord[] = [];
+    for (let k = 0; k < all.length; k++) {
+      if (all[k]!.endedAt >= clock) { out = all.filter((r) => r.endedAt < clock); keep = all.filter((r) => r.endedAt >= clock); break; }
+    }
+    this.#pending = keep;
+    return out.sort(compareEnded);
+  }
+
+  /** Shutdown flows ended since the last call (in output order), merged with the held-back ones. */
+  #flushed(last: boolean): FlowRecord[] {
+    const chunk = this.ended;
+    this.ended = [];
+    if (this.#pending.length === 0) return chunk;
+    const all = this.#pending.concat(chunk).sort(compareEnded);
+    if (last || chunk.length === 0) { this.#pending = []; return last ? all : []; }
+    const bound = chunk[chunk.length - 1]!;
+    let k = all.length;
+    while (k > 0 && compareEnded(all[k - 1]!, bound) > 0) k--;
+    this.#pending = all.slice(k);
+    return all.slice(0, k);
   }
 
   /** Counters so far. */
@@ -118,11 +152,11 @@ export class ShardCore {
   }
 
   #deliver(h: number, v: PacketView, batch: PacketBatch, i: number, idx: number): void {
-    const rec = this.table.packet(this.#kb, h, v, batch, i);
+    const slot = this.table.packet(this.#kb, h, v, batch, i);
     const sinks = this.#sinks;
     if (sinks.length === 0) return;
     const ctx = this.#ctx;
-    ctx.batch = batch; ctx.i = i; ctx.view = v; ctx.flow = rec; ctx.toServer = this.table.toServer; ctx.packetIndex = idx;
+    ctx.batch = batch; ctx.i = i; ctx.view = v; ctx.flow = this.table.record(slot); ctx.toServer = this.table.toServer; ctx.packetIndex = idx;
     for (let k = 0; k < sinks.length; k++) sinks[k]!.onPacket(ctx);
   }
 

@@ -9,10 +9,8 @@ import { ERR, WorkerError } from '../errors.js';
 import { INDEX_BYTES_PER_PACKET, viewBatch, type PacketBatch } from '../pcap/batch.js';
 import { sumCounters, type CoreCounters } from './core.js';
 import { FlowMerger } from './merge.js';
-import { unpackEnded, unpackEve, type EveLine, type FromShard, type PackedEnded, type ShardInit, type ToShard } from './protocol.js';
-import { flowJson } from '../flow/eve.js';
-import type { EndedOrder, FlowRecord } from '../flow/record.js';
-import { inputBatches, type RunOptions, type RunResult } from './run.js';
+import type { FromShard, ShardInit, ToShard } from './protocol.js';
+import { flowDelivery, inputBatches, outputMode, type RunOptions, type RunResult } from './run.js';
 
 /** Compiled worker entry, relative to this module (dist/src/engine → dist/workers). */
 export const SHARD_WORKER_URL = new URL('../../workers/shard.js', import.meta.url);
@@ -36,13 +34,8 @@ export async function runParallel(inputs: string[], opts: RunOptions, n: number)
   failed.catch(() => {});
   const workers: Worker[] = [];
   // Records cross as objects only when the caller wants objects; for JSON lines the workers format them.
-  const output: ShardInit['output'] = opts.onFlow ? 'records' : opts.onFlowJson ? 'eve' : 'none';
-  const merger = output === 'none' ? null : new FlowMerger<EndedOrder>(n, (r) => {
-    if (output === 'eve') { opts.onFlowJson!((r as EveLine).line); return; }
-    opts.onFlow!(r as FlowRecord);
-    opts.onFlowJson?.(flowJson(r as FlowRecord));
-  });
-  const unpack = (p: PackedEnded | null): EndedOrder[] => (p === null ? [] : 'lines' in p ? unpackEve(p) : unpackEnded(p.ended, p.keys));
+  const output = outputMode(opts);
+  const merger = output === 'none' ? null : new FlowMerger(n, flowDelivery(opts));
   const results: Array<{ sinks: unknown[]; counters: CoreCounters } | null> = new Array(n).fill(null);
   let readyCount = 0, resultCount = 0;
   let wakeReady: (() => void) | null = null, wakeDone: (() => void) | null = null;
@@ -62,13 +55,15 @@ export async function runParallel(inputs: string[], opts: RunOptions, n: number)
       switch (m.t) {
         case 'ready': if (++readyCount === n) wakeReady?.(); break;
         case 'done': {
-          merger?.add(w, unpack(m.out), m.clock);
+          merger?.add(w, m.out, m.clock);
           const s = slots[m.slot]!;
           if (--s.refs === 0) { free.push(m.slot); const r = wakeReader; wakeReader = null; r?.(); }
           break;
         }
+        case 'flows':
+          merger?.add(w, m.out, m.clock, m.last);
+          break;
         case 'result':
-          merger?.add(w, unpack(m.out), m.clock);
           results[w] = { sinks: m.sinks, counters: m.counters };
           if (++resultCount === n) wakeDone?.();
           break;

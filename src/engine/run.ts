@@ -12,7 +12,7 @@ import type { DefragOptions } from '../flow/defrag.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { FlowIdFn, FlowTableOptions } from '../flow/table.js';
 import { ShardCore, sumCounters, type CoreCounters } from './core.js';
-import { FlowMerger } from './merge.js';
+import { packFlows, recordAt, type PackedFlows } from './packed.js';
 import { flowJson } from '../flow/eve.js';
 import type { CreateSink, FlowSink, SinkSpec } from './sink.js';
 import { runParallel } from './parallel.js';
@@ -32,6 +32,11 @@ export interface RunOptions {
    * formatted in the workers and no record object crosses threads: the fast path for `flowcarve flows`.
    */
   onFlowJson?: (line: string) => void;
+  /**
+   * Receive the EVE JSON lines of ended flows as bytes, in the same order: runs of whole lines, each with its
+   * newline (views valid only during the call). The fastest way to write them out (`flowcarve flows` uses it).
+   */
+  onFlowLines?: (lines: Uint8Array) => void;
   /** Batches in flight in parallel mode (SharedArrayBuffer ring slots, default 8): the reader waits beyond. */
   ringSlots?: number;
   /**
@@ -56,21 +61,57 @@ export async function runFlows(inputs: string[], opts: RunOptions = {}): Promise
   if (workers > 1) return runParallel(inputs, opts, workers);
   const flowId = await makeFlowIdFn();
   const sinks = await loadSinks(opts.sinks ?? [], 0, 1);
-  const wantFlows = !!(opts.onFlow || opts.onFlowJson);
-  const core = new ShardCore({ worker: 0, workers: 1, table: opts.table, defrag: opts.defrag, records: wantFlows }, sinks, flowId);
-  const merger = wantFlows ? new FlowMerger<FlowRecord>(1, (r) => { opts.onFlow?.(r); opts.onFlowJson?.(flowJson(r)); }) : null;
+  const mode = outputMode(opts);
+  const core = new ShardCore({ worker: 0, workers: 1, table: opts.table, defrag: opts.defrag, records: mode !== 'none' }, sinks, flowId);
+  // One shard: its runs are already in output order.
+  const deliver = flowDelivery(opts);
+  const emit = (recs: FlowRecord[]): void => {
+    if (recs.length === 0) return;
+    if (mode === 'records') { for (const r of recs) { opts.onFlow!(r); if (opts.onFlowJson || opts.onFlowLines) deliverJson(opts, r); } return; }
+    const p = packFlows(recs, 'eve');
+    deliver(p, 0, p.count);
+  };
   const failed: { error?: unknown } = {};
   for await (const batch of inputBatches(inputs, opts, failed)) {
     core.processBatch(batch);
-    if (merger) merger.add(0, core.takeEnded(), core.table.clock);
+    if (mode !== 'none') emit(core.takeEnded());
   }
-  core.finish();
-  if (merger) { merger.add(0, core.takeEnded(), Infinity); merger.finish(); }
+  if (mode !== 'none') core.finish((recs) => emit(recs)); else core.finish();
   const results: unknown[][] = [];
   for (const s of sinks) results.push([await s.finish()]);
   if (failed.error) throw failed.error;
   const c = core.counters;
   return { sinks: results, counters: sumCounters([c]), perWorker: [c], workers: 1 };
+}
+
+/** How ended flows must travel for these options: record objects (onFlow), EVE lines, or not at all. */
+export function outputMode(opts: RunOptions): 'none' | 'records' | 'eve' {
+  return opts.onFlow ? 'records' : opts.onFlowJson || opts.onFlowLines ? 'eve' : 'none';
+}
+
+/** The JSON callbacks for one record (records mode). */
+function deliverJson(opts: RunOptions, r: FlowRecord): void {
+  const line = flowJson(r);
+  opts.onFlowJson?.(line);
+  opts.onFlowLines?.(Buffer.from(line + '\n', 'latin1'));
+}
+
+/** A function handing runs [from, to) of packed flows to the caller's callbacks, in order. */
+export function flowDelivery(opts: RunOptions): (p: PackedFlows, from: number, to: number) => void {
+  return (p, from, to) => {
+    if (p.recs) {
+      for (let i = from; i < to; i++) { const r = recordAt(p, i); opts.onFlow?.(r); if (opts.onFlowJson || opts.onFlowLines) deliverJson(opts, r); }
+      return;
+    }
+    const lines = p.lines!, ends = p.ends!;
+    const a = from === 0 ? 0 : ends[from - 1]!, b = ends[to - 1]!;
+    opts.onFlowLines?.(lines.subarray(a, b));
+    if (opts.onFlowJson) {
+      const buf = Buffer.from(lines.buffer, lines.byteOffset, lines.byteLength);
+      let s = a;
+      for (let i = from; i < to; i++) { const e = ends[i]!; opts.onFlowJson(buf.toString('latin1', s, e - 1)); s = e; }
+    }
+  };
 }
 
 /**

@@ -4,12 +4,17 @@
 import type { MessagePort } from 'node:worker_threads';
 import { viewBatch } from '../pcap/batch.js';
 import { ShardCore } from './core.js';
-import { packEnded, packEve, type FromShard, type PackedEnded, type ShardInit, type ToShard } from './protocol.js';
+import type { FlowRecord } from '../flow/record.js';
+import type { FromShard, ShardInit, ToShard } from './protocol.js';
+import { packFlows, type PackedFlows } from './packed.js';
 import { loadSinks, makeFlowIdFn } from './run.js';
 
 /** Serve one shard on `port` (the worker's parentPort) with the init data from workerData. */
 export async function serveShard(port: MessagePort, init: ShardInit): Promise<void> {
-  const post = (m: FromShard) => port.postMessage(m);
+  const post = (m: FromShard) => {
+    const out = 'out' in m ? m.out : null;
+    port.postMessage(m);
+  };
   const fail = (e: unknown) => {
     const err = e as Error & { code?: string };
     post({ t: 'error', message: err?.message ?? String(e), ...(err?.stack ? { stack: err.stack } : {}), ...(err?.code ? { code: err.code } : {}) });
@@ -21,25 +26,24 @@ export async function serveShard(port: MessagePort, init: ShardInit): Promise<vo
     sinks = await loadSinks(init.sinks, init.core.worker, init.core.workers);
     core = new ShardCore(init.core, sinks, flowId);
   } catch (e) { fail(e); return; }
-  const pack = (): PackedEnded | null => {
-    const e = core.takeEnded();
-    return init.output === 'eve' ? packEve(e) : init.output === 'records' ? packEnded(e) : null;
-  };
+  const pack = (recs: FlowRecord[]): PackedFlows | null => (init.output === 'none' ? null : packFlows(recs, init.output));
   post({ t: 'ready' });
   port.on('message', (m: ToShard) => {
     if (m.t === 'batch') {
       try {
         core.processBatch(viewBatch(new Uint8Array(m.data, 0, m.len), m.index as unknown as ArrayBuffer, m.cap, m.count, m.source, m.firstIndex));
-        post({ t: 'done', slot: m.slot, clock: core.table.clock, out: pack() });
+        post({ t: 'done', slot: m.slot, clock: core.table.clock, out: init.output === 'none' ? null : pack(core.takeEnded()) });
       } catch (e) { fail(e); }
       return;
     }
     void (async () => {
       try {
-        core.finish();
+        const clock = core.table.clock;
+        if (init.output !== 'none') core.finish((recs, last) => post({ t: 'flows', clock, last, out: pack(recs) }));
+        else core.finish();
         const results: unknown[] = [];
         for (const s of sinks) results.push(await s.finish());
-        post({ t: 'result', clock: Infinity, out: pack(), sinks: results, counters: core.counters });
+        post({ t: 'result', sinks: results, counters: core.counters });
         port.close();
       } catch (e) { fail(e); }
     })();

@@ -21,12 +21,19 @@ export function eveTime(sec: number, nsec: number): string {
   const extra = Math.floor(nsec / 1e9);
   const s = sec + extra;
   const us = Math.floor((nsec - extra * 1e9) / 1000);
-  if (s !== lastSec) { lastSec = s; lastPrefix = new Date(s * 1000).toISOString().slice(0, 19); }
-  return `${lastPrefix}.${String(us).padStart(6, '0')}+0000`;
+  const day = Math.floor(s / 86400);
+  if (day !== lastDay) { lastDay = day; lastDate = new Date(day * 86400000).toISOString().slice(0, 11); }
+  const t = s - day * 86400, h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), x = t % 60;
+  return lastDate + TWO[h]! + ':' + TWO[m]! + ':' + TWO[x]! + '.' + SIX(us) + '+0000';
 }
-// One-entry cache: consecutive flows mostly start and end within the same second.
-let lastSec = NaN;
-let lastPrefix = '';
+// Day cache (start and end of a flow, and consecutive flows, are mostly on the same day); the time of day is
+// arithmetic, so alternating seconds cost nothing (Date#toISOString per call cost ~1 µs).
+let lastDay = NaN;
+let lastDate = '';
+const TWO = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+function SIX(us: number): string {
+  return us >= 100000 ? String(us) : String(us + 1000000).slice(1);
+}
 
 /** Two-digit lowercase hex of a TCP flags byte, as EVE. */
 export function hexFlags(f: number): string {
@@ -35,8 +42,10 @@ export function hexFlags(f: number): string {
 
 /** One JSON line (no newline) for an ended flow. */
 export function flowJson(r: FlowRecord): string {
-  let s = `{"flow_id":${r.flowId},"community_id":${JSON.stringify(r.communityId)},"src_ip":${JSON.stringify(r.srcIp)},"src_port":${r.srcPort},` +
-    `"dest_ip":${JSON.stringify(r.dstIp)},"dest_port":${r.dstPort},"proto":${JSON.stringify(protoName(r.proto))}`;
+  // Community IDs (base64/hex) and address texts never need JSON escapes.
+  const pn = protoName(r.proto);
+  let s = `{"flow_id":${r.flowId.toString()},"community_id":"${r.communityId}","src_ip":"${r.srcIp}","src_port":${r.srcPort},` +
+    `"dest_ip":"${r.dstIp}","dest_port":${r.dstPort},"proto":${typeof pn === 'string' ? '"' + pn + '"' : pn}`;
   if (r.vlan.length) s += `,"vlan":[${r.vlan.join(',')}]`;
   s += `,"start":"${eveTime(r.startSec, r.startNsec)}","end":"${eveTime(r.endSec, r.endNsec)}"` +
     `,"pkts_toserver":${r.pktsToServer},"pkts_toclient":${r.pktsToClient},"bytes_toserver":${r.bytesToServer},"bytes_toclient":${r.bytesToClient}` +
@@ -45,4 +54,93 @@ export function flowJson(r: FlowRecord): string {
     s += `,"tcp_flags":"${hexFlags(r.tcpFlagsTs | r.tcpFlagsTc)}","tcp_flags_ts":"${hexFlags(r.tcpFlagsTs)}","tcp_flags_tc":"${hexFlags(r.tcpFlagsTc)}"`;
   }
   return s + '}';
+}
+
+// ---- the same line written straight into bytes (no intermediate strings): the flows output's hot path ----
+
+/** Room writeFlowLine() may need for one line: callers keep at least this much free. */
+export const MAX_FLOW_LINE = 1024;
+
+const enc = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const K_FLOW_ID = enc('{"flow_id":'), K_CID = enc(',"community_id":"'), K_SRC_IP = enc('","src_ip":"'), K_SRC_PORT = enc('","src_port":');
+const K_DST_IP = enc(',"dest_ip":"'), K_DST_PORT = enc('","dest_port":'), K_PROTO = enc(',"proto":'), K_VLAN = enc(',"vlan":[');
+const K_START = enc(',"start":"'), K_END = enc('","end":"'), K_PTS = enc('","pkts_toserver":'), K_PTC = enc(',"pkts_toclient":');
+const K_BTS = enc(',"bytes_toserver":'), K_BTC = enc(',"bytes_toclient":'), K_STATE = enc(',"state":"'), K_REASON = enc('","reason":"');
+const K_FLAGS = enc('","tcp_flags":"'), K_FLAGS_TS = enc('","tcp_flags_ts":"'), K_FLAGS_TC = enc('","tcp_flags_tc":"');
+const K_OFFSET = enc('+0000');
+const HEX = enc('0123456789abcdef');
+let lastDayB = NaN;
+const dayBytes = new Uint8Array(11);
+
+function put(out: Uint8Array, p: number, k: Uint8Array): number {
+  for (let i = 0; i < k.length; i++) out[p + i] = k[i]!;
+  return p + k.length;
+}
+function putStr(out: Uint8Array, p: number, s: string): number {
+  for (let i = 0; i < s.length; i++) out[p + i] = s.charCodeAt(i);
+  return p + s.length;
+}
+/** Decimal digits of a non-negative integer (exact up to 2^53). */
+function putUint(out: Uint8Array, p: number, n: number): number {
+  if (n < 10) { out[p] = 48 + n; return p + 1; }
+  let len = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+  for (let i = p + len - 1; i >= p; i--) { const q = Math.floor(n / 10); out[i] = 48 + (n - q * 10); n = q; }
+  return p + len;
+}
+function put2(out: Uint8Array, p: number, n: number): number {
+  out[p] = 48 + Math.floor(n / 10); out[p + 1] = 48 + (n % 10);
+  return p + 2;
+}
+function putTime(out: Uint8Array, p: number, sec: number, nsec: number): number {
+  const extra = Math.floor(nsec / 1e9);
+  const s = sec + extra;
+  let us = Math.floor((nsec - extra * 1e9) / 1000);
+  const day = Math.floor(s / 86400);
+  if (day !== lastDayB) { lastDayB = day; putStr(dayBytes, 0, new Date(day * 86400000).toISOString().slice(0, 11)); }
+  p = put(out, p, dayBytes);
+  const t = s - day * 86400;
+  p = put2(out, p, Math.floor(t / 3600)); out[p++] = 58;
+  p = put2(out, p, Math.floor((t % 3600) / 60)); out[p++] = 58;
+  p = put2(out, p, t % 60); out[p++] = 46;
+  for (let i = p + 5; i >= p; i--) { const q = Math.floor(us / 10); out[i] = 48 + (us - q * 10); us = q; }
+  return put(out, p + 6, K_OFFSET);
+}
+function putHex2(out: Uint8Array, p: number, f: number): number {
+  out[p] = HEX[(f >> 4) & 15]!; out[p + 1] = HEX[f & 15]!;
+  return p + 2;
+}
+
+/** Write flowJson(r) and a newline into `out` at `p` (at least MAX_FLOW_LINE bytes free); returns the end. */
+export function writeFlowLine(r: FlowRecord, out: Uint8Array, p: number): number {
+  p = put(out, p, K_FLOW_ID);
+  p = putStr(out, p, r.flowId.toString());
+  p = put(out, p, K_CID); p = putStr(out, p, r.communityId);
+  p = put(out, p, K_SRC_IP); p = putStr(out, p, r.srcIp);
+  p = put(out, p, K_SRC_PORT); p = putUint(out, p, r.srcPort);
+  p = put(out, p, K_DST_IP); p = putStr(out, p, r.dstIp);
+  p = put(out, p, K_DST_PORT); p = putUint(out, p, r.dstPort);
+  p = put(out, p, K_PROTO);
+  const pn = protoName(r.proto);
+  if (typeof pn === 'string') { out[p++] = 34; p = putStr(out, p, pn); out[p++] = 34; } else p = putUint(out, p, pn);
+  if (r.vlan.length) {
+    p = put(out, p, K_VLAN);
+    for (let i = 0; i < r.vlan.length; i++) { if (i) out[p++] = 44; p = putUint(out, p, r.vlan[i]!); }
+    out[p++] = 93;
+  }
+  p = put(out, p, K_START); p = putTime(out, p, r.startSec, r.startNsec);
+  p = put(out, p, K_END); p = putTime(out, p, r.endSec, r.endNsec);
+  p = put(out, p, K_PTS); p = putUint(out, p, r.pktsToServer);
+  p = put(out, p, K_PTC); p = putUint(out, p, r.pktsToClient);
+  p = put(out, p, K_BTS); p = putUint(out, p, r.bytesToServer);
+  p = put(out, p, K_BTC); p = putUint(out, p, r.bytesToClient);
+  p = put(out, p, K_STATE); p = putStr(out, p, r.state);
+  p = put(out, p, K_REASON); p = putStr(out, p, r.reason);
+  if (r.proto === PROTO_TCP) {
+    p = put(out, p, K_FLAGS); p = putHex2(out, p, r.tcpFlagsTs | r.tcpFlagsTc);
+    p = put(out, p, K_FLAGS_TS); p = putHex2(out, p, r.tcpFlagsTs);
+    p = put(out, p, K_FLAGS_TC); p = putHex2(out, p, r.tcpFlagsTc);
+  }
+  out[p++] = 34; out[p++] = 125; out[p++] = 10;
+  return p;
 }

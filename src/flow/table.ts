@@ -1,12 +1,17 @@
 // The flow table: finds or creates the flow of each packet by its canonical key, keeps counters, tracks TCP
 // lifecycle (new → established → closed by RST or FIN both ways), and ends flows on capture time: idle timeouts
 // per protocol and state (Suricata's defaults), TCP tuple reuse, max-flows eviction (oldest idle first), shutdown.
+//
+// Live flows are slots in parallel typed arrays (key words, counters, times, hash chain, timeout lists), so the
+// table holds no object per flow and the garbage collector has nothing to trace. A FlowRecord is built only when
+// someone asks for it: record(slot) for sinks that want the live flow (kept in sync from then on), and at the
+// end of every flow for onEnd. Community ID, flow id and address strings are computed then, once per flow.
 // Timeouts are exact and O(1) per packet: one list per (protocol group, state) ordered by last activity.
 
 import { ipString } from '../decode/addr.js';
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type PacketView } from '../decode/view.js';
 import type { PacketBatch } from '../pcap/batch.js';
-import { communityIdOfView, type CommunityIdOptions } from './community-id.js';
+import { communityId, type CommunityIdOptions } from './community-id.js';
 import { KEY_BYTES, KEY_WORDS, type KeyBuilder } from './key.js';
 import type { FlowEndReason, FlowRecord, FlowState } from './record.js';
 
@@ -50,29 +55,25 @@ export interface FlowTableCounters {
 export type FlowIdFn = (key: Uint8Array, startSec: number, startNsec: number) => bigint;
 
 const GROUPS = ['tcp', 'udp', 'icmp', 'other'] as const;
-const STATE_IDX: Record<FlowState, number> = { new: 0, established: 1, closed: 2 };
-
-class Slot {
-  chain: Slot | null = null;
-  prev: Slot | null = null;
-  next: Slot | null = null;
-  cls = 0;
-  last = 0;
-  fin = 0;
-  dead = false;
-  /** `kw` is the key's first word in `words` (a slab shared by many keys). */
-  constructor(readonly rec: FlowRecord, readonly words: Uint32Array, readonly kw: number, readonly clientIsA: boolean, readonly group: number) {}
-}
-
+const STATE_NAMES: FlowState[] = ['new', 'established', 'closed'];
+const ST_NEW = 0, ST_EST = 1, ST_CLOSED = 2, ST_FREE = 3;
+/** Slot flag bits: the client is endpoint A of the key; FIN seen to server; FIN seen to client. */
+const F_CLIENT_A = 1, F_FIN_TS = 2, F_FIN_TC = 4;
+const NONE = -1;
 const NO_VLAN: number[] = Object.freeze([]) as unknown as number[];
-
-/** Keys are carved from 64 KiB slabs: one ArrayBuffer per ~1500 flows keeps V8's GC out of the way. */
+// Slot layout, in 32-bit words (W) of SLOT_WORDS per slot: hot lookup fields first, counters next, cold last.
+//   0..10 key · 11 hash · 12 chain · 13, 14 - · 15 bytes: cls, state, flags, - ·
+//   16 pkts to server · 17 pkts to client · 18 end ns · 19 bytes: tcp flags to server, to client, -, - ·
+//   20 last (f64) · 22 end s (f64) · 24 bytes to server (f64) · 26 bytes to client (f64) · 28 start s (f64) ·
+//   30 seq (f64) · 32 start ns · 33 icmp type · 34 icmp code · 35 -
+const SLOT_WORDS = 36, SLOT_BYTES = SLOT_WORDS * 4, SLOT_F64 = SLOT_WORDS / 2;
+const W_HASH = 11, W_CHAIN = 12, W_PKTS = 16, W_END_NS = 18, W_START_NS = 32, W_ICMP = 33;
+const B_CLS = 60, B_STATE = 61, B_FLAGS = 62, B_TS = 76, B_TC = 77;
+const D_LAST = 10, D_END = 11, D_BYTES = 12, D_START = 14, D_SEQ = 15;
+/** flush() pre-sorts live slots by seq·SLOT_SPAN + slot. */
+const SLOT_SPAN = 1 << 22;
+/** Record keys are carved from 64 KiB slabs: one ArrayBuffer per ~1500 records instead of one each. */
 const SLAB_KEYS = 1489;
-
-function sameKey(w: Uint32Array, o: number, k: Uint32Array): boolean {
-  for (let i = 0; i < KEY_WORDS; i++) if (w[o + i] !== k[i]) return false;
-  return true;
-}
 
 /** Flow table for one shard; `onEnd` receives each flow after its last packet. */
 export class FlowTable {
@@ -83,20 +84,34 @@ export class FlowTable {
   clock = 0;
   readonly maxFlows: number;
   readonly #to = new Float64Array(12);
-  readonly #heads: Array<Slot | null> = new Array(12).fill(null);
-  readonly #tails: Array<Slot | null> = new Array(12).fill(null);
-  /** Open hash: power-of-two bucket array, chains through Slot.chain; grown at load 1. */
-  #buckets: Array<Slot | null> = new Array(1024).fill(null);
+  readonly #heads = new Int32Array(12).fill(NONE);
+  readonly #tails = new Int32Array(12).fill(NONE);
+  /** Open hash: power-of-two bucket array of slot numbers, chained through #chain; grown at load 1. */
+  #buckets = new Int32Array(1024).fill(NONE);
   #mask = 1023;
-  /** Every live slot in creation order (for shutdown), compacted lazily. */
-  #all: Slot[] = [];
-  #allDead = 0;
+  #cap = 0;
+  /** Slots never used yet start at #hwm; ended slots are pushed on #free. */
+  #hwm = 0;
+  #free = new Int32Array(0);
+  #nfree = 0;
+  // ---- slots: one ArrayBuffer, SLOT_BYTES per flow, seen through four views (layout at the top) ----
+  #u32 = new Uint32Array(0);
+  #i32 = new Int32Array(0);
+  #u8 = new Uint8Array(0);
+  #f64 = new Float64Array(0);
+  /** Timeout-list links, prev and next per slot: apart from the slots, so relinking stays in a small array. */
+  #links = new Int32Array(0);
+  /** Records handed out by record(), kept in sync with the columns while the flow lives. */
+  #recs: Array<FlowRecord | undefined> = [];
   #slab = new Uint8Array(0);
-  #slabW = new Uint32Array(0);
   #slabUsed = SLAB_KEYS;
   #nextCheck = Infinity;
-  #seq = 0;
+  #seqNext = 0;
   readonly #cid: CommunityIdOptions;
+  readonly #a4 = new Uint8Array(4);
+  readonly #b4 = new Uint8Array(4);
+  readonly #a16 = new Uint8Array(16);
+  readonly #b16 = new Uint8Array(16);
 
   constructor(opts: FlowTableOptions, readonly onEnd: (rec: FlowRecord) => void, readonly flowId: FlowIdFn) {
     this.maxFlows = Math.max(1, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
@@ -105,6 +120,7 @@ export class FlowTable {
       const t = { ...DEFAULT_TIMEOUTS[g], ...(opts.timeouts?.[g] ?? {}) };
       this.#to[gi * 3] = t.new; this.#to[gi * 3 + 1] = t.established; this.#to[gi * 3 + 2] = t.closed;
     });
+    this.#resize(1024);
   }
 
   /** Advance the capture clock to `t` (never backwards) and end flows idle past their timeout. */
@@ -115,96 +131,145 @@ export class FlowTable {
 
   /**
    * Account packet `i` of `batch` (decoded in `v`, keyed in `kb` with hash `hash`) to its flow, creating the flow
-   * when needed; sets `toServer`. Call advance() with the packet's time first.
+   * when needed; sets `toServer` and returns the flow's slot (see record()). Call advance() with its time first.
    */
-  packet(kb: KeyBuilder, hash: number, v: PacketView, batch: PacketBatch, i: number): FlowRecord {
-    let s: Slot | null = this.#buckets[hash & this.#mask] ?? null;
-    while (s !== null && !sameKey(s.words, s.kw, kb.words)) s = s.chain;
+  packet(kb: KeyBuilder, hash: number, v: PacketView, batch: PacketBatch, i: number): number {
+    const kw = kb.words;
+    let U = this.#u32, I = this.#i32, B = this.#u8, D = this.#f64;
+    let s = this.#buckets[hash & this.#mask]!;
+    while (s !== NONE) {
+      const o = s * SLOT_WORDS;
+      if (U[o + W_HASH] === hash) {
+        let k = 0;
+        while (k < KEY_WORDS && U[o + k] === kw[k]) k++;
+        if (k === KEY_WORDS) break;
+      }
+      s = I[o + W_CHAIN]!;
+    }
     const proto = v.proto;
     const flags = proto === PROTO_TCP ? v.tcpFlags : 0;
-    if (s !== null && proto === PROTO_TCP && s.rec.state === 'closed' && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+    if (s !== NONE && proto === PROTO_TCP && B[s * SLOT_BYTES + B_STATE] === ST_CLOSED && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
       this.#end(s, 'tcp_reuse');
-      s = null;
+      s = NONE;
     }
-    if (s === null) s = this.#create(kb, hash, v, batch, i, flags);
-    const rec = s.rec;
-    const ts = (!kb.swapped) === s.clientIsA;
+    if (s === NONE) {
+      s = this.#create(kb, hash, v, batch, i, flags);
+      U = this.#u32; I = this.#i32; B = this.#u8; D = this.#f64; // #create may have grown the storage
+    }
+    const o = s * SLOT_WORDS, ob = s * SLOT_BYTES, od = s * SLOT_F64;
+    const f = B[ob + B_FLAGS]!;
+    const ts = (!kb.swapped) === ((f & F_CLIENT_A) !== 0);
     this.toServer = ts;
     const len = batch.caplen[i]!;
-    if (ts) { rec.pktsToServer++; rec.bytesToServer += len; rec.tcpFlagsTs |= flags; }
-    else { rec.pktsToClient++; rec.bytesToClient += len; rec.tcpFlagsTc |= flags; }
+    if (ts) { U[o + W_PKTS]++; D[od + D_BYTES] += len; B[ob + B_TS] |= flags; }
+    else { U[o + W_PKTS + 1]++; D[od + D_BYTES + 1] += len; B[ob + B_TC] |= flags; }
     const sec = batch.tsSec[i]!, nsec = batch.tsNsec[i]!;
-    if (sec > rec.endSec || (sec === rec.endSec && nsec > rec.endNsec)) { rec.endSec = sec; rec.endNsec = nsec; }
-    this.counters.packets++;
-    this.counters.bytes += len;
-    let state = rec.state;
-    if (state === 'new' && rec.pktsToServer > 0 && rec.pktsToClient > 0) state = 'established';
-    if (proto === PROTO_TCP && state !== 'closed') {
-      if (flags & TCP_RST) state = 'closed';
-      else if (flags & TCP_FIN) { s.fin |= ts ? 1 : 2; if (s.fin === 3) state = 'closed'; }
+    if (sec > D[od + D_END]! || (sec === D[od + D_END] && nsec > U[o + W_END_NS]!)) { D[od + D_END] = sec; U[o + W_END_NS] = nsec; }
+    const c = this.counters;
+    c.packets++;
+    c.bytes += len;
+    const old = B[ob + B_STATE]!;
+    let state = old;
+    if (state === ST_NEW && U[o + W_PKTS]! > 0 && U[o + W_PKTS + 1]! > 0) state = ST_EST;
+    if (proto === PROTO_TCP && state !== ST_CLOSED) {
+      if (flags & TCP_RST) state = ST_CLOSED;
+      else if (flags & TCP_FIN) {
+        const nf = f | (ts ? F_FIN_TS : F_FIN_TC);
+        B[ob + B_FLAGS] = nf;
+        if ((nf & (F_FIN_TS | F_FIN_TC)) === (F_FIN_TS | F_FIN_TC)) state = ST_CLOSED;
+      }
     }
     // Move to the tail of its (maybe new) list: each list stays ordered by last activity.
-    this.#unlink(s);
-    s.last = this.clock;
-    if (state !== rec.state) {
-      rec.state = state;
-      s.cls = s.group * 3 + STATE_IDX[state];
-      const due = s.last + this.#to[s.cls]!;
+    const now = this.clock;
+    D[od + D_LAST] = now;
+    if (state !== old) {
+      this.#unlink(s);
+      B[ob + B_STATE] = state;
+      const cls = B[ob + B_CLS]! - old + state;
+      B[ob + B_CLS] = cls;
+      const due = now + this.#to[cls]!;
       if (due < this.#nextCheck) this.#nextCheck = due;
+      this.#append(s);
+    } else if (this.#tails[B[ob + B_CLS]!] !== s) {
+      this.#unlink(s);
+      this.#append(s);
     }
-    this.#append(s);
-    return rec;
+    const r = this.#recs[s];
+    if (r !== undefined) this.#sync(s, r);
+    return s;
   }
 
-  /** End every remaining flow (reason shutdown), in creation order. */
-  flush(): void {
-    const all = this.#all;
-    this.#all = []; this.#allDead = 0;
-    for (const s of all) if (!s.dead) this.#end(s, 'shutdown');
+  /** The live record of flow `slot` (as returned by packet()); built on first request, then kept up to date. */
+  record(slot: number): FlowRecord {
+    let r = this.#recs[slot];
+    if (r === undefined) { r = this.#build(slot); this.#recs[slot] = r; }
+    return r;
+  }
+
+  /**
+   * End every remaining flow (reason shutdown) in output order: start time, then key (they all end now). With
+   * `between`, it is called after every `chunk` flows, so a caller can pass them on before the next ones.
+   */
+  flush(chunk = Infinity, between?: () => void): void {
+    const B = this.#u8, D = this.#f64, U = this.#u32;
+    // Creation order first (a numeric sort of seq·2^22 + slot: no comparator), which is nearly start order,
+    // so the comparator sort that follows has little left to do.
+    // (Exact while seq·2^22 + slot < 2^53; beyond, slots are taken in slot order.)
+    const exact = this.#seqNext < 2 ** 31 && this.#hwm <= SLOT_SPAN;
+    const bySeq = new Float64Array(this.counters.active);
+    let n = 0;
+    for (let s = 0; s < this.#hwm; s++) if (B[s * SLOT_BYTES + B_STATE] !== ST_FREE) bySeq[n++] = exact ? D[s * SLOT_F64 + D_SEQ]! * SLOT_SPAN + s : s;
+    if (exact) bySeq.sort();
+    const live: number[] = new Array<number>(n);
+    for (let k = 0; k < n; k++) live[k] = exact ? bySeq[k]! % SLOT_SPAN : bySeq[k]!;
+    live.sort((a, b) => {
+      const da = D[a * SLOT_F64 + D_START]!, db = D[b * SLOT_F64 + D_START]!;
+      if (da !== db) return da - db;
+      const na = U[a * SLOT_WORDS + W_START_NS]!, nb = U[b * SLOT_WORDS + W_START_NS]!;
+      if (na !== nb) return na - nb;
+      for (let k = 0; k < KEY_BYTES; k++) { const x = B[a * SLOT_BYTES + k]!, y = B[b * SLOT_BYTES + k]!; if (x !== y) return x - y; }
+      return 0;
+    });
+    for (let k = 0; k < n; k++) {
+      this.#end(live[k]!, 'shutdown');
+      if (between && (k + 1) % chunk === 0 && k + 1 < n) between();
+    }
   }
 
   /** Flows alive now. */
   get size(): number { return this.counters.active; }
 
-  #create(kb: KeyBuilder, hash: number, v: PacketView, batch: PacketBatch, i: number, flags: number): Slot {
+  #create(kb: KeyBuilder, hash: number, v: PacketView, batch: PacketBatch, i: number, flags: number): number {
     if (this.counters.active >= this.maxFlows) this.#evictOldest();
-    if (this.#slabUsed === SLAB_KEYS) { this.#slab = new Uint8Array(SLAB_KEYS * KEY_BYTES); this.#slabW = new Uint32Array(this.#slab.buffer); this.#slabUsed = 0; }
-    const kOff = this.#slabUsed++ * KEY_BYTES;
-    const key = this.#slab.subarray(kOff, kOff + KEY_BYTES);
-    key.set(kb.bytes);
+    let s: number;
+    if (this.#nfree > 0) s = this.#free[--this.#nfree]!;
+    else { if (this.#hwm === this.#cap) this.#resize(this.#cap * 2); s = this.#hwm++; }
+    const U = this.#u32, I = this.#i32, B = this.#u8, D = this.#f64;
+    const o = s * SLOT_WORDS, ob = s * SLOT_BYTES, od = s * SLOT_F64;
+    U.set(kb.words, o);
+    U[o + W_HASH] = hash;
     // A lone SYN/ACK means we joined after the SYN: its destination is the client.
     const clientIsSrc = !(v.proto === PROTO_TCP && (flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK));
-    const clientIsA = clientIsSrc ? !kb.swapped : kb.swapped;
-    const alen = v.ipVersion === 4 ? 4 : 16;
-    const a = ipString(v.buf, v.src, alen), b = ipString(v.buf, v.dst, alen);
-    const sec = batch.tsSec[i]!, nsec = batch.tsNsec[i]!;
-    // Untagged flows share one frozen empty array (no allocation per flow).
-    const v0 = (key[2]! << 8) | key[3]!, v1 = (key[4]! << 8) | key[5]!;
-    const vlan: number[] = v1 ? [v0, v1] : v0 ? [v0] : NO_VLAN;
-    const rec: FlowRecord = {
-      flowId: this.flowId(key, sec, nsec),
-      communityId: communityIdOfView(v, this.#cid, v.srcPort, v.dstPort),
-      key, hash,
-      srcIp: clientIsSrc ? a : b, dstIp: clientIsSrc ? b : a,
-      srcPort: clientIsSrc ? kb.sport : kb.dport, dstPort: clientIsSrc ? kb.dport : kb.sport,
-      proto: v.proto, ipVersion: v.ipVersion, vlan,
-      startSec: sec, startNsec: nsec, endSec: sec, endNsec: nsec,
-      pktsToServer: 0, pktsToClient: 0, bytesToServer: 0, bytesToClient: 0,
-      state: 'new', reason: 'shutdown', tcpFlagsTs: 0, tcpFlagsTc: 0,
-      seq: this.#seq++, endedAt: 0,
-      icmpType: v.proto === PROTO_ICMP || v.proto === PROTO_ICMPV6 ? v.icmpType : -1,
-      icmpCode: v.proto === PROTO_ICMP || v.proto === PROTO_ICMPV6 ? v.icmpCode : -1,
-    };
+    B[ob + B_FLAGS] = (clientIsSrc ? !kb.swapped : kb.swapped) ? F_CLIENT_A : 0;
     const group = v.proto === PROTO_TCP ? 0 : v.proto === PROTO_UDP ? 1 : v.proto === PROTO_ICMP || v.proto === PROTO_ICMPV6 ? 2 : 3;
-    const s = new Slot(rec, this.#slabW, kOff >> 2, clientIsA, group);
-    s.cls = group * 3;
-    s.last = this.clock;
+    B[ob + B_CLS] = group * 3;
+    B[ob + B_STATE] = ST_NEW;
+    B[ob + B_TS] = 0; B[ob + B_TC] = 0;
+    const icmp = v.proto === PROTO_ICMP || v.proto === PROTO_ICMPV6;
+    I[o + W_ICMP] = icmp ? v.icmpType : -1;
+    I[o + W_ICMP + 1] = icmp ? v.icmpCode : -1;
+    U[o + W_PKTS] = 0; U[o + W_PKTS + 1] = 0;
+    D[od + D_BYTES] = 0; D[od + D_BYTES + 1] = 0;
+    const sec = batch.tsSec[i]!, nsec = batch.tsNsec[i]!;
+    D[od + D_START] = sec; D[od + D_END] = sec;
+    U[o + W_START_NS] = nsec; U[o + W_END_NS] = nsec;
+    D[od + D_SEQ] = this.#seqNext++;
+    D[od + D_LAST] = this.clock;
     const bk = hash & this.#mask;
-    s.chain = this.#buckets[bk] ?? null;
+    I[o + W_CHAIN] = this.#buckets[bk]!;
     this.#buckets[bk] = s;
     this.#append(s);
-    this.#all.push(s);
-    const due = s.last + this.#to[s.cls]!;
+    const due = this.clock + this.#to[group * 3]!;
     if (due < this.#nextCheck) this.#nextCheck = due;
     const c = this.counters;
     c.flows++;
@@ -213,40 +278,94 @@ export class FlowTable {
     return s;
   }
 
+  /** A new record for slot `s`: addresses, ports, ids from the key; counters from the slot. */
+  #build(s: number): FlowRecord {
+    const U = this.#u32, I = this.#i32, B = this.#u8, D = this.#f64;
+    const o = s * SLOT_WORDS, ob = s * SLOT_BYTES, od = s * SLOT_F64;
+    if (this.#slabUsed === SLAB_KEYS) { this.#slab = new Uint8Array(SLAB_KEYS * KEY_BYTES); this.#slabUsed = 0; }
+    const kOff = this.#slabUsed++ * KEY_BYTES;
+    const key = this.#slab.subarray(kOff, kOff + KEY_BYTES);
+    key.set(B.subarray(ob, ob + KEY_BYTES));
+    const ver = key[0]!, proto = key[1]!, alen = ver === 4 ? 4 : 16;
+    const cliA = (B[ob + B_FLAGS]! & F_CLIENT_A) !== 0;
+    const ca = cliA ? 12 : 28, sa = cliA ? 28 : 12;
+    const pa = (key[6]! << 8) | key[7]!, pb = (key[8]! << 8) | key[9]!;
+    const srcPort = cliA ? pa : pb, dstPort = cliA ? pb : pa;
+    const v0 = (key[2]! << 8) | key[3]!, v1 = (key[4]! << 8) | key[5]!;
+    const icmpType = I[o + W_ICMP]!, icmpCode = I[o + W_ICMP + 1]!;
+    const icmp = proto === PROTO_ICMP || proto === PROTO_ICMPV6;
+    // Community ID over the client → server tuple; for ICMP the first packet's type and code (mapped inside).
+    const A = alen === 4 ? this.#a4 : this.#a16, Bb = alen === 4 ? this.#b4 : this.#b16;
+    for (let k = 0; k < alen; k++) { A[k] = key[ca + k]!; Bb[k] = key[sa + k]!; }
+    const cid = communityId(proto, A, Bb, icmp ? Math.max(0, icmpType) : srcPort, icmp ? Math.max(0, icmpCode) : dstPort, this.#cid);
+    const startSec = D[od + D_START]!, startNsec = U[o + W_START_NS]!;
+    return {
+      flowId: this.flowId(key, startSec, startNsec),
+      communityId: cid,
+      key, hash: U[o + W_HASH]!,
+      srcIp: ipString(key, ca, alen), dstIp: ipString(key, sa, alen),
+      srcPort, dstPort,
+      proto, ipVersion: ver,
+      // Untagged flows share one frozen empty array (no allocation per flow).
+      vlan: v1 ? [v0, v1] : v0 ? [v0] : NO_VLAN,
+      startSec, startNsec, endSec: D[od + D_END]!, endNsec: U[o + W_END_NS]!,
+      pktsToServer: U[o + W_PKTS]!, pktsToClient: U[o + W_PKTS + 1]!,
+      bytesToServer: D[od + D_BYTES]!, bytesToClient: D[od + D_BYTES + 1]!,
+      state: STATE_NAMES[B[ob + B_STATE]!]!, reason: 'shutdown', tcpFlagsTs: B[ob + B_TS]!, tcpFlagsTc: B[ob + B_TC]!,
+      seq: D[od + D_SEQ]!, endedAt: 0,
+      icmpType, icmpCode,
+    };
+  }
+
+  /** Copy the changing fields of slot `s` into its record. */
+  #sync(s: number, r: FlowRecord): void {
+    const U = this.#u32, B = this.#u8, D = this.#f64;
+    const o = s * SLOT_WORDS, ob = s * SLOT_BYTES, od = s * SLOT_F64;
+    r.pktsToServer = U[o + W_PKTS]!; r.pktsToClient = U[o + W_PKTS + 1]!;
+    r.bytesToServer = D[od + D_BYTES]!; r.bytesToClient = D[od + D_BYTES + 1]!;
+    r.endSec = D[od + D_END]!; r.endNsec = U[o + W_END_NS]!;
+    r.tcpFlagsTs = B[ob + B_TS]!; r.tcpFlagsTc = B[ob + B_TC]!;
+    r.state = STATE_NAMES[B[ob + B_STATE]!]!;
+  }
+
   /** Lists are ordered by last activity: end heads while they are due; the first head not due bounds the next check. */
   #expire(): void {
-    const now = this.clock;
+    const now = this.clock, D = this.#f64;
     let next = Infinity;
     for (let c = 0; c < 12; c++) {
       const to = this.#to[c]!;
-      let s: Slot | null;
-      while ((s = this.#heads[c]!) !== null && now - s.last > to) this.#end(s, 'timeout');
-      if (s !== null && s.last + to < next) next = s.last + to;
+      let s: number;
+      while ((s = this.#heads[c]!) !== NONE && now - D[s * SLOT_F64 + D_LAST]! > to) this.#end(s, 'timeout');
+      if (s !== NONE && D[s * SLOT_F64 + D_LAST]! + to < next) next = D[s * SLOT_F64 + D_LAST]! + to;
     }
     this.#nextCheck = next;
   }
 
   #evictOldest(): void {
-    let best: Slot | null = null;
+    let best = NONE;
+    const D = this.#f64;
+    const last = (x: number) => D[x * SLOT_F64 + D_LAST]!, seq = (x: number) => D[x * SLOT_F64 + D_SEQ]!;
     for (let c = 0; c < 12; c++) {
-      const h: Slot | null = this.#heads[c]!;
-      if (h !== null && (best === null || h.last < best.last || (h.last === best.last && h.rec.seq < best.rec.seq))) best = h;
+      const h = this.#heads[c]!;
+      if (h !== NONE && (best === NONE || last(h) < last(best) || (last(h) === last(best) && seq(h) < seq(best)))) best = h;
     }
-    if (best !== null) this.#end(best, 'forced');
+    if (best !== NONE) this.#end(best, 'forced');
   }
 
-  #end(s: Slot, reason: FlowEndReason): void {
+  #end(s: number, reason: FlowEndReason): void {
     this.#unlink(s);
     // Remove from its hash chain.
-    const b = s.rec.hash & this.#mask;
+    const U = this.#u32, I = this.#i32;
+    const o = s * SLOT_WORDS;
+    const b = U[o + W_HASH]! & this.#mask;
     let p = this.#buckets[b]!;
-    if (p === s) this.#buckets[b] = s.chain;
-    else { while (p.chain !== s) p = p.chain!; p.chain = s.chain; }
-    s.chain = null;
-    s.dead = true;
-    // Drop ended slots from the creation-order list once they are the majority.
-    if (++this.#allDead > 1024 && this.#allDead * 2 > this.#all.length) { this.#all = this.#all.filter((x) => !x.dead); this.#allDead = 0; }
-    const rec = s.rec;
+    if (p === s) this.#buckets[b] = I[o + W_CHAIN]!;
+    else { while (I[p * SLOT_WORDS + W_CHAIN] !== s) p = I[p * SLOT_WORDS + W_CHAIN]!; I[p * SLOT_WORDS + W_CHAIN] = I[o + W_CHAIN]!; }
+    let rec = this.#recs[s];
+    if (rec === undefined) rec = this.#build(s);
+    else { this.#sync(s, rec); this.#recs[s] = undefined; }
+    this.#u8[s * SLOT_BYTES + B_STATE] = ST_FREE;
+    this.#free[this.#nfree++] = s;
     rec.reason = reason;
     rec.endedAt = this.clock;
     const c = this.counters;
@@ -255,28 +374,43 @@ export class FlowTable {
     this.onEnd(rec);
   }
 
+  /** Grow the slot storage to `cap` slots. */
+  #resize(cap: number): void {
+    const ab = new ArrayBuffer(cap * SLOT_BYTES);
+    const u8 = new Uint8Array(ab);
+    u8.set(this.#u8);
+    this.#u8 = u8;
+    this.#u32 = new Uint32Array(ab); this.#i32 = new Int32Array(ab); this.#f64 = new Float64Array(ab);
+    const free = new Int32Array(cap); free.set(this.#free); this.#free = free;
+    const links = new Int32Array(cap * 2); links.set(this.#links); this.#links = links;
+    this.#recs.length = cap;
+    this.#cap = cap;
+  }
+
   #grow(): void {
-    const nb: Array<Slot | null> = new Array(this.#buckets.length * 2).fill(null);
-    const mask = nb.length - 1;
-    for (const head of this.#buckets) {
-      let s: Slot | null = head;
-      while (s !== null) { const next: Slot | null = s.chain; const bk = s.rec.hash & mask; s.chain = nb[bk] ?? null; nb[bk] = s; s = next; }
+    const nb = new Int32Array(this.#buckets.length * 2).fill(NONE);
+    const mask = nb.length - 1, U = this.#u32, I = this.#i32, B = this.#u8;
+    for (let s = 0; s < this.#hwm; s++) {
+      if (B[s * SLOT_BYTES + B_STATE] === ST_FREE) continue;
+      const bk = U[s * SLOT_WORDS + W_HASH]! & mask;
+      I[s * SLOT_WORDS + W_CHAIN] = nb[bk]!; nb[bk] = s;
     }
     this.#buckets = nb;
     this.#mask = mask;
   }
 
-  #unlink(s: Slot): void {
-    const c = s.cls;
-    if (s.prev) s.prev.next = s.next; else this.#heads[c] = s.next;
-    if (s.next) s.next.prev = s.prev; else this.#tails[c] = s.prev;
-    s.prev = s.next = null;
+  #unlink(s: number): void {
+    const L = this.#links;
+    const c = this.#u8[s * SLOT_BYTES + B_CLS]!, p = L[s * 2]!, n = L[s * 2 + 1]!;
+    if (p !== NONE) L[p * 2 + 1] = n; else this.#heads[c] = n;
+    if (n !== NONE) L[n * 2] = p; else this.#tails[c] = p;
   }
 
-  #append(s: Slot): void {
-    const c = s.cls, t = this.#tails[c]!;
-    s.prev = t; s.next = null;
-    if (t) t.next = s; else this.#heads[c] = s;
+  #append(s: number): void {
+    const L = this.#links;
+    const c = this.#u8[s * SLOT_BYTES + B_CLS]!, t = this.#tails[c]!;
+    L[s * 2] = t; L[s * 2 + 1] = NONE;
+    if (t !== NONE) L[t * 2 + 1] = s; else this.#heads[c] = s;
     this.#tails[c] = s;
   }
 }

@@ -75,22 +75,29 @@ export async function run(argv: string[]): Promise<number> {
   if (a.rest.length === 0) { process.stderr.write(usage); return 2; }
   const inputs = await expandInputs(a.rest);
   let rc = 0;
-  let buf = '';
   const out = process.stdout;
   // A reader that went away (`flows … | head`) ends the run quietly, as Unix tools do.
   out.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
-  const flush = async (): Promise<void> => {
-    if (!buf) return;
-    const s = buf; buf = '';
-    if (!out.write(s)) await new Promise<void>((res) => out.once('drain', res));
+  // Lines arrive as byte runs (views valid during the call): gather them into 1 MiB writes.
+  const CHUNK = 1 << 20;
+  let buf = Buffer.allocUnsafe(CHUNK), len = 0;
+  const flush = (): void => {
+    if (len === 0) return;
+    out.write(buf.subarray(0, len));
+    buf = Buffer.allocUnsafe(CHUNK); len = 0;
   };
   const r = await runFlows(inputs, {
     workers: a.workers,
     table: a.table,
-    onFlowJson: (line) => { buf += line + '\n'; if (buf.length > 1 << 16) { out.write(buf); buf = ''; } },
+    onFlowLines: (lines) => {
+      if (len + lines.length > CHUNK) flush();
+      if (lines.length > CHUNK) { out.write(Buffer.from(lines)); return; }
+      buf.set(lines, len); len += lines.length;
+    },
     onInputError: (e: FlowcarveError) => { process.stderr.write(`flowcarve: ${e.describe()}\n`); rc = 1; },
   });
-  await flush();
+  flush();
+  await new Promise<void>((res) => { if (out.writableLength === 0) res(); else out.once('drain', () => res()); });
   process.stderr.write(formatCounters(r, a.stats));
   return rc;
 }

@@ -1,0 +1,69 @@
+// Ended flows in packed form: the ordering fields and keys of a run of flows in typed arrays, with either their
+// EVE JSON lines as bytes (one buffer, line ends indexed) or record objects. This is what crosses from a shard
+// worker to the main thread (buffers transferred, no object per flow), and what the merger orders by index.
+
+import { MAX_FLOW_LINE, writeFlowLine } from '../flow/eve.js';
+import { KEY_BYTES } from '../flow/key.js';
+import type { FlowRecord } from '../flow/record.js';
+
+/** A run of ended flows in output order (see compareEnded). */
+export interface PackedFlows {
+  count: number;
+  /** Per flow: endedAt, startSec, startNsec. */
+  order: Float64Array;
+  /** Per flow: its KEY_BYTES key. */
+  keys: Uint8Array;
+  /** EVE lines, each with its newline (eve mode). */
+  lines?: Uint8Array;
+  /** Per flow: end offset of its line in `lines` (eve mode). */
+  ends?: Uint32Array;
+  /** The records, keys not set (records mode; give them back with recordAt()). */
+  recs?: FlowRecord[];
+}
+
+const NO_KEY = new Uint8Array(0);
+
+/** Pack `recs` (already in output order) as EVE lines ('eve') or as record copies ('records'). */
+export function packFlows(recs: FlowRecord[], mode: 'eve' | 'records'): PackedFlows {
+  const n = recs.length;
+  const order = new Float64Array(n * 3), keys = new Uint8Array(n * KEY_BYTES);
+  for (let k = 0; k < n; k++) {
+    const r = recs[k]!;
+    order[k * 3] = r.endedAt; order[k * 3 + 1] = r.startSec; order[k * 3 + 2] = r.startNsec;
+    keys.set(r.key, k * KEY_BYTES);
+  }
+  if (mode === 'records') return { count: n, order, keys, recs: recs.map((r) => ({ ...r, key: NO_KEY })) };
+  const ends = new Uint32Array(n);
+  let buf = new Uint8Array(Math.max(MAX_FLOW_LINE * 2, n * 448)), len = 0;
+  for (let k = 0; k < n; k++) {
+    if (len + MAX_FLOW_LINE > buf.length) { const b = new Uint8Array(buf.length * 2); b.set(buf.subarray(0, len)); buf = b; }
+    len = writeFlowLine(recs[k]!, buf, len);
+    ends[k] = len;
+  }
+  const lines = buf.subarray(0, len);
+  return { count: n, order, keys, lines, ends };
+}
+
+/** The buffers of `p` that can be transferred to another thread. */
+export function transferables(p: PackedFlows): ArrayBuffer[] {
+  const t = [p.order.buffer as ArrayBuffer, p.keys.buffer as ArrayBuffer];
+  if (p.lines) t.push(p.lines.buffer as ArrayBuffer);
+  if (p.ends) t.push(p.ends.buffer as ArrayBuffer);
+  return t;
+}
+
+/** Record `i` of a records-mode pack, its key restored (a view into the pack). */
+export function recordAt(p: PackedFlows, i: number): FlowRecord {
+  const r = p.recs![i]!;
+  r.key = p.keys.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES);
+  return r;
+}
+
+/** Output order of flow `i` of `a` against flow `j` of `b` (as compareEnded). */
+export function comparePacked(a: PackedFlows, i: number, b: PackedFlows, j: number): number {
+  const x = a.order, y = b.order;
+  for (let f = 0; f < 3; f++) { const u = x[i * 3 + f]!, v = y[j * 3 + f]!; if (u !== v) return u < v ? -1 : 1; }
+  const ka = a.keys, kb = b.keys, oa = i * KEY_BYTES, ob = j * KEY_BYTES;
+  for (let k = 0; k < KEY_BYTES; k++) if (ka[oa + k] !== kb[ob + k]) return ka[oa + k]! - kb[ob + k]!;
+  return 0;
+}
