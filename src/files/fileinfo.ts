@@ -48,7 +48,7 @@ export function makeEvent(o: {
   flow: FlowInfo; direction: 0 | 1; sec: number; nsec: number; appProto: string; meta: Record<string, unknown>; body: FileInfoBody;
 }): FileEvent {
   const f = o.flow, down = o.direction === 1;
-  const ev: FileEvent = {
+  const ev = {
     timestamp: eveTime(o.sec, o.nsec),
     flow_id: f.flowId,
     event_type: 'fileinfo',
@@ -58,20 +58,27 @@ export function makeEvent(o: {
     dest_port: down ? f.srcPort : f.dstPort,
     proto: PROTO[f.proto] ?? String(f.proto),
     community_id: f.communityId,
-    app_proto: o.appProto,
-    fileinfo: o.body,
-  };
-  for (const k of Object.keys(o.meta)) if (!(k in ev)) ev[k] = o.meta[k];
-  // app_proto and fileinfo last, as in Suricata's output.
-  const { app_proto, fileinfo, ...head } = ev;
-  return { ...head, app_proto, fileinfo } as FileEvent;
+  } as FileEvent;
+  // Metadata never replaces a field (nor app_proto/fileinfo); app_proto and fileinfo last, as in Suricata's output.
+  for (const k of Object.keys(o.meta)) if (!(k in ev) && k !== 'app_proto' && k !== 'fileinfo') ev[k] = o.meta[k];
+  ev.app_proto = o.appProto;
+  ev.fileinfo = o.body;
+  return ev;
 }
 
 const BIG_ID = /"(flow_id|parent_id)":"(\d+)"/g;
+const FLOW_ID = '"flow_id":"';
+const PARENT_ID = '"parent_id":"';
 
 /** One JSON line (no newline): flow_id and parent_id as bare integers like EVE. */
 export function fileinfoJson(ev: FileEvent): string {
-  return JSON.stringify(ev).replace(BIG_ID, '"$1":$2');
+  const s = JSON.stringify(ev);
+  // Fast path: flow_id follows the fixed-format timestamp, so its first occurrence is the field; unquote its
+  // digits. Any other id to unquote (parent_id, a nested flow_id) takes the general replace.
+  const k = s.indexOf(FLOW_ID);
+  const a = k + FLOW_ID.length, b = k < 0 ? -1 : s.indexOf('"', a);
+  if (b <= a || !/^\d+$/.test(s.slice(a, b)) || s.includes(FLOW_ID, b) || s.includes(PARENT_ID)) return s.replace(BIG_ID, '"$1":$2');
+  return s.slice(0, a - 1) + s.slice(a, b) + s.slice(b + 1);
 }
 
 /** Output order: close time, flow id (numeric), tx_id, per-flow file sequence. */

@@ -240,7 +240,10 @@ export class FileSink implements FlowSink<FileSinkResult> {
   /** Keep a copy of probed bytes for the replay (dropped when the flow is ignored). */
   #hold(st: FlowState, dir: Direction, b: Uint8Array): void {
     if (st.mode !== Mode.Probing) return;
-    (st.head ??= [[], []])[dir].push(Uint8Array.prototype.slice.call(b) as Uint8Array);
+    // allocUnsafe takes small copies from Node's shared pool (no ArrayBuffer per copy).
+    const c = Buffer.allocUnsafe(b.length);
+    c.set(b);
+    (st.head ??= [[], []])[dir].push(c);
   }
 
   #say(st: FlowState, dir: Direction): void { if (dir === 0) st.said0 = 1; else st.said1 = 1; }

@@ -138,7 +138,7 @@ export class HttpParser implements ProtocolParser {
         case S.ChunkData: {
           const take = Math.min(s.remaining, n - p);
           if (s.isResp && s.tx) s.tx.respLen += take;
-          s.sink?.data(bytes.subarray(p, p + take));
+          s.sink?.data(take === n ? bytes : bytes.subarray(p, p + take));
           p += take;
           s.remaining -= take;
           if (s.remaining === 0) {
@@ -185,12 +185,11 @@ export class HttpParser implements ProtocolParser {
             this.#carry(s, bytes.subarray(p));
             return;
           }
-          let line: Uint8Array = bytes.subarray(p, lf);
-          if (s.carryLen) { s.carry.push(line); line = Buffer.concat(s.carry, s.carryLen + line.length); s.carry = []; s.carryLen = 0; }
+          let line: Uint8Array = bytes, ls = p, le = lf;
+          if (s.carryLen) { s.carry.push(bytes.subarray(p, lf)); line = Buffer.concat(s.carry, s.carryLen + lf - p); ls = 0; le = line.length; s.carry = []; s.carryLen = 0; }
           p = lf + 1;
-          let e = line.length;
-          if (e > 0 && line[e - 1] === 0x0d) e--;
-          this.#line(dir, s, Buffer.from(line.buffer, line.byteOffset, e).toString('latin1'));
+          if (le > ls && line[le - 1] === 0x0d) le--;
+          this.#line(dir, s, latin1(line, ls, le));
         }
       }
     }
@@ -468,6 +467,11 @@ export class HttpParser implements ProtocolParser {
     // Forget finished transactions at the front (keeps memory bounded on long keep-alive flows).
     while (this.#txs.length && this.#txs[0]!.respDone && this.#txs[0]!.reqDone) this.#txs.shift();
   }
+}
+
+/** Bytes [start, end) of `b` as a latin1 string, without a view object when `b` is a Buffer. */
+function latin1(b: Uint8Array, start: number, end: number): string {
+  return Buffer.isBuffer(b) ? b.toString('latin1', start, end) : Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
 }
 
 /** How a message's body is delimited: chunked, by length, until close, or none (requests without length). */
