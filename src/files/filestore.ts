@@ -1,5 +1,6 @@
-// The filestore (Suricata filestore v2 layout): DIR/<first two hex of sha256>/<sha256>. Files stream into a
-// temp file under DIR/tmp (name unique per process, worker and file) and are renamed on completion; an existing
+// The filestore (Suricata filestore v2 layout): DIR/<first two hex of sha256>/<sha256>. Large files stream into a
+// temp file under DIR/tmp (name unique per process, worker and file), small ones are written from memory to a
+// dot-named temp file beside their destination; both are renamed on completion; an existing
 // sha256 is not written again (dedup, counted) but its mtime is refreshed, so oldest-first pruning (--max-size)
 // removes the least recently seen file. Names from the wire never reach the filesystem: paths are built only
 // from hex digests and our own counters. Safe with several worker threads writing the same store (unique temp
@@ -7,7 +8,7 @@
 
 import { access, close, open, rename, utimes, write } from 'node:fs';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { FlowcarveError, ERR } from '../errors.js';
 
 /** Counters of one filestore handle. */
@@ -36,8 +37,8 @@ const HEX64 = /^[0-9a-f]{64}$/;
 export const FILESTORE_WRITE_BUFFER = 64 * 1024;
 
 /** Background store writes in flight per handle, and their bytes (beyond: written synchronously, back-pressure). */
-export const FILESTORE_ASYNC_JOBS = 256;
-export const FILESTORE_ASYNC_BYTES = 32 * 1024 * 1024;
+export const FILESTORE_ASYNC_JOBS = 1024;
+export const FILESTORE_ASYNC_BYTES = 64 * 1024 * 1024;
 
 /** First allocation of a temp file's memory buffer (grows by doubling up to FILESTORE_WRITE_BUFFER). */
 const FIRST_BUFFER = 4096;
@@ -177,15 +178,18 @@ export class Filestore {
     const sub = sha256.slice(0, 2);
     if (!this.#dirs.has(sub)) { mkdirSync(join(this.dir, sub), { recursive: true }); this.#dirs.add(sub); }
     const bytes = data.length;
+    // The temp name sits beside its destination: creates spread over the <xx> directories (no one directory
+    // lock for every file) and the rename stays in one directory. Dot-named, so no listing takes it for a file.
+    const tmp = join(this.dir, sub, `.${basename(tempPath)}`);
     if (this.#jobs >= FILESTORE_ASYNC_JOBS || this.#inflight + bytes > FILESTORE_ASYNC_BYTES) {
-      writeFileSync(tempPath, data, { flag: 'wx' });
+      writeFileSync(tmp, data, { flag: 'wx' });
       this.#known.delete(sha256); // commit() decides dedup by existence
-      this.commit(tempPath, sha256);
+      this.commit(tmp, sha256);
       return;
     }
     this.#jobs++;
     this.#inflight += bytes;
-    new StoreJob(this, dst, tempPath, data).start();
+    new StoreJob(this, dst, tmp, data).start();
   }
 
   /** Called by a StoreJob when it ends (error: the first one is kept and thrown by drain()). */
