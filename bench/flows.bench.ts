@@ -21,7 +21,7 @@ import { CaptureReader } from '../src/pcap/reader.js';
 import { INDEX_BYTES_PER_PACKET, viewBatch, type PacketBatch } from '../src/pcap/batch.js';
 import { decodeBatchPacket } from '../src/decode/decode.js';
 import { PacketView } from '../src/decode/view.js';
-import { KeyBuilder } from '../src/flow/key.js';
+import { KeyBuilder, shardOf } from '../src/flow/key.js';
 import { ShardCore } from '../src/engine/core.js';
 import { makeFlowIdFn, runFlows } from '../src/engine/run.js';
 import type { BenchMetric, BenchReport } from './run.js';
@@ -103,7 +103,7 @@ async function routeRun(file: string, n: number, via: 'threads' | 'piscina'): Pr
     for (let i = 0; i < batch.count; i++) {
       decodeBatchPacket(v, batch, i);
       let w = 0;
-      if (v.ipVersion !== 0) { kb.build(v, v.srcPort, v.dstPort); w = kb.hash() % n; }
+      if (v.ipVersion !== 0) { kb.build(v, v.srcPort, v.dstPort); w = shardOf(kb.hash(), n); }
       const c = cur[w]!;
       const len = batch.caplen[i]!;
       if (c.b.count === ROUTE_CAP || c.m.len + len > ROUTE_BYTES) await ship(w);

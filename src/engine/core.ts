@@ -6,10 +6,12 @@ import { decodeBatchPacket } from '../decode/decode.js';
 import { PacketView } from '../decode/view.js';
 import type { PacketBatch } from '../pcap/batch.js';
 import { DefragTracker, Frag, type DefragCounters, type DefragOptions, type HeldFragment } from '../flow/defrag.js';
-import { KeyBuilder } from '../flow/key.js';
+import { KeyBuilder, shardOf } from '../flow/key.js';
 import { compareEnded, type FlowRecord } from '../flow/record.js';
 import { FlowTable, type FlowIdFn, type FlowTableCounters, type FlowTableOptions } from '../flow/table.js';
 import type { FlowSink, PacketContext } from './sink.js';
+import type { Alert } from '../eve/alert.js';
+import { AlertedIndex } from '../eve/alerted.js';
 
 export interface CoreOptions {
   worker: number;
@@ -18,6 +20,8 @@ export interface CoreOptions {
   defrag?: DefragOptions;
   /** Collect ended flows in `ended` for the caller (the flows output). */
   records?: boolean;
+  /** Alerts known for this input: every ended flow gets `alerted` (true when one of them fired on it). */
+  alerts?: Alert[];
 }
 
 /** Counters of one shard (packets walked, packets owned, non-IP) plus its table's and defrag's. */
@@ -60,7 +64,9 @@ export class ShardCore {
     this.#other = sinks.filter((s) => typeof s.onOtherPacket === 'function');
     this.#kb = new KeyBuilder(o.table?.vlan ?? true);
     const records = !!o.records;
+    const alerted = o.alerts ? new AlertedIndex(o.alerts) : null;
     this.table = new FlowTable(o.table ?? {}, (rec) => {
+      if (alerted) rec.alerted = alerted.alerted(rec);
       for (const s of sinks) s.onFlowEnd(rec);
       if (records) this.ended.push(rec);
     }, flowId);
@@ -68,8 +74,11 @@ export class ShardCore {
     this.#ctx = { batch: null as unknown as PacketBatch, i: 0, view: this.#v, flow: null as unknown as FlowRecord, toServer: true, packetIndex: 0 };
   }
 
-  /** Walk every packet of `batch` (batches must come in input order). */
-  processBatch(batch: PacketBatch): void {
+  /**
+   * Walk every packet of `batch` (batches must come in input order). With `shards` (ShardMapper's output),
+   * packets mapped to another shard only move the clock: they are not decoded again.
+   */
+  processBatch(batch: PacketBatch, shards?: Uint8Array): void {
     const v = this.#v, kb = this.#kb, table = this.table, defrag = this.defrag;
     const n = batch.count, tsSec = batch.tsSec, tsNsec = batch.tsNsec;
     const workers = this.#workers, me = this.#worker;
@@ -82,6 +91,7 @@ export class ShardCore {
         defrag.expire(table.clock);
         if (defrag.out.length) this.#held(defrag.out);
       }
+      if (shards !== undefined) { const sh = shards[i]!; if (sh !== me && sh !== SHARD_ALL) continue; }
       decodeBatchPacket(v, batch, i, true);
       if (v.ipVersion === 0) {
         this.#nonIp++; this.#nonIpBytes += batch.caplen[i]!;
@@ -95,7 +105,7 @@ export class ShardCore {
       }
       kb.build(v, v.srcPort, v.dstPort);
       const h = kb.hash();
-      if (workers > 1 && h % workers !== me) continue;
+      if (workers > 1 && shardOf(h, workers) !== me) continue;
       this.#deliver(h, v, batch, i, idx);
     }
   }
@@ -168,8 +178,35 @@ export class ShardCore {
       hv.srcPort = f.sport; hv.dstPort = f.dport; hv.icmpType = f.icmpType; hv.icmpCode = f.icmpCode;
       kb.build(hv, hv.srcPort, hv.dstPort);
       const h = kb.hash();
-      if (this.#workers > 1 && h % this.#workers !== this.#worker) continue;
+      if (this.#workers > 1 && shardOf(h, this.#workers) !== this.#worker) continue;
       this.#deliver(h, hv, f.batch, 0, f.packetIndex);
+    }
+  }
+}
+
+/** Shard map value of packets every shard must decode: fragments (each shard tracks every datagram) and non-IP. */
+export const SHARD_ALL = 255;
+
+/**
+ * Computes, once for all shards, which shard owns each packet (the flow hash modulo the shard count, as the
+ * shards themselves do), so a shard skips other shards' packets without decoding them.
+ */
+export class ShardMapper {
+  readonly #v = new PacketView();
+  readonly #kb: KeyBuilder;
+  constructor(readonly workers: number, vlan = true) {
+    if (workers >= SHARD_ALL) throw new RangeError(`at most ${SHARD_ALL - 1} shards`);
+    this.#kb = new KeyBuilder(vlan);
+  }
+
+  /** Write the shard of packet i of `batch` into out[i]. */
+  map(batch: PacketBatch, out: Uint8Array): void {
+    const v = this.#v, kb = this.#kb, n = batch.count, w = this.workers;
+    for (let i = 0; i < n; i++) {
+      decodeBatchPacket(v, batch, i, true);
+      if (v.ipVersion === 0 || v.isFragment) { out[i] = SHARD_ALL; continue; }
+      kb.build(v, v.srcPort, v.dstPort);
+      out[i] = shardOf(kb.hash(), w);
     }
   }
 }

@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { ERR, WorkerError } from '../errors.js';
 import { INDEX_BYTES_PER_PACKET, viewBatch, type PacketBatch } from '../pcap/batch.js';
-import { sumCounters, type CoreCounters } from './core.js';
+import { ShardMapper, sumCounters, type CoreCounters } from './core.js';
 import { FlowMerger } from './merge.js';
 import type { FromShard, ShardInit, ToShard } from './protocol.js';
 import { flowDelivery, inputBatches, outputMode, type RunOptions, type RunResult } from './run.js';
@@ -19,14 +19,14 @@ export const DEFAULT_RING_SLOTS = 8;
 /** Minimum bytes of a ring slot's data buffer (grown per slot when a batch is larger). */
 const SLOT_BYTES = 2 << 20;
 
-interface Slot { data: SharedArrayBuffer; index: SharedArrayBuffer; cap: number; refs: number }
+interface Slot { data: SharedArrayBuffer; index: SharedArrayBuffer; shards: SharedArrayBuffer; cap: number; refs: number }
 
 /** Run the pipeline over N workers (see the module comment); same options and result as runFlows. */
 export async function runParallel(inputs: string[], opts: RunOptions, n: number): Promise<RunResult> {
   const nslots = Math.max(2, opts.ringSlots ?? DEFAULT_RING_SLOTS);
   const slots: Slot[] = [];
   const free: number[] = [];
-  for (let k = 0; k < nslots; k++) { slots.push({ data: new SharedArrayBuffer(SLOT_BYTES), index: new SharedArrayBuffer(4096 * INDEX_BYTES_PER_PACKET), cap: 4096, refs: 0 }); free.push(k); }
+  for (let k = 0; k < nslots; k++) { slots.push({ data: new SharedArrayBuffer(SLOT_BYTES), index: new SharedArrayBuffer(4096 * INDEX_BYTES_PER_PACKET), shards: new SharedArrayBuffer(4096), cap: 4096, refs: 0 }); free.push(k); }
   let wakeReader: (() => void) | null = null;
   let failure: WorkerError | null = null;
   let failWake: ((e: WorkerError) => void) | null = null;
@@ -48,7 +48,7 @@ export async function runParallel(inputs: string[], opts: RunOptions, n: number)
   };
 
   for (let w = 0; w < n; w++) {
-    const init: ShardInit = { core: { worker: w, workers: n, table: opts.table, defrag: opts.defrag, records: !!merger }, sinks: opts.sinks ?? [], output };
+    const init: ShardInit = { core: { worker: w, workers: n, table: opts.table, defrag: opts.defrag, records: !!merger, ...(opts.alerts ? { alerts: opts.alerts } : {}) }, sinks: opts.sinks ?? [], output };
     const wk = new Worker(SHARD_WORKER_URL, { workerData: init });
     workers.push(wk);
     wk.on('message', (m: FromShard) => {
@@ -80,6 +80,8 @@ export async function runParallel(inputs: string[], opts: RunOptions, n: number)
     wk.on('exit', (code) => { if (!results[w]) fail(w, `exited with code ${code} before finishing`); });
   }
 
+  // The main thread maps each packet to its shard once; shards skip the others' packets without decoding them.
+  const mapper = new ShardMapper(n, opts.table?.vlan ?? true);
   const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failed]);
   await race(new Promise<void>((res) => { if (readyCount === n) res(); else wakeReady = res; }));
 
@@ -89,7 +91,7 @@ export async function runParallel(inputs: string[], opts: RunOptions, n: number)
       if (failure) throw failure;
       while (free.length === 0) await race(new Promise<void>((res) => { wakeReader = res; }));
       const k = free.pop()!;
-      const msg = fillSlot(slots[k]!, k, batch);
+      const msg = fillSlot(slots[k]!, k, batch, mapper);
       slots[k]!.refs = n;
       for (const wk of workers) wk.postMessage(msg);
     }
@@ -106,16 +108,21 @@ export async function runParallel(inputs: string[], opts: RunOptions, n: number)
   return { sinks, counters: sumCounters(per), perWorker: per, workers: n };
 }
 
-/** Copy `batch` (bytes and index) into ring slot `s`, growing its buffers when needed; returns the message. */
-function fillSlot(s: Slot, k: number, batch: PacketBatch): ToShard {
+/** Copy `batch` (bytes and index) into ring slot `s`, growing its buffers when needed, map packets to shards; returns the message. */
+function fillSlot(s: Slot, k: number, batch: PacketBatch, mapper: ShardMapper): ToShard {
   const len = batch.buf.length;
   if (s.data.byteLength < len) s.data = new SharedArrayBuffer(Math.max(len, s.data.byteLength * 2));
-  if (s.cap < batch.count) { s.cap = Math.max(batch.count, s.cap * 2); s.index = new SharedArrayBuffer(s.cap * INDEX_BYTES_PER_PACKET); }
+  if (s.cap < batch.count) {
+    s.cap = Math.max(batch.count, s.cap * 2);
+    s.index = new SharedArrayBuffer(s.cap * INDEX_BYTES_PER_PACKET);
+    s.shards = new SharedArrayBuffer(s.cap);
+  }
   new Uint8Array(s.data, 0, len).set(batch.buf);
   const c = batch.count;
   const v = viewBatch(new Uint8Array(s.data, 0, len), s.index as unknown as ArrayBuffer, s.cap, c, batch.source, batch.firstIndex);
   v.offset.set(batch.offset.subarray(0, c)); v.caplen.set(batch.caplen.subarray(0, c)); v.origlen.set(batch.origlen.subarray(0, c));
   v.tsSec.set(batch.tsSec.subarray(0, c)); v.tsNsec.set(batch.tsNsec.subarray(0, c)); v.recOffset.set(batch.recOffset.subarray(0, c));
   v.linkType.set(batch.linkType.subarray(0, c)); v.iface.set(batch.iface.subarray(0, c));
-  return { t: 'batch', slot: k, data: s.data, index: s.index, cap: s.cap, len, count: c, source: batch.source, firstIndex: batch.firstIndex };
+  mapper.map(batch, new Uint8Array(s.shards, 0, c));
+  return { t: 'batch', slot: k, data: s.data, index: s.index, shards: s.shards, cap: s.cap, len, count: c, source: batch.source, firstIndex: batch.firstIndex };
 }

@@ -9,6 +9,7 @@ import { CaptureReader, type ReadOptions } from '../pcap/reader.js';
 import type { PacketBatch } from '../pcap/batch.js';
 import { FlowcarveError } from '../errors.js';
 import type { DefragOptions } from '../flow/defrag.js';
+import type { Alert } from '../eve/alert.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { FlowIdFn, FlowTableOptions } from '../flow/table.js';
 import { ShardCore, sumCounters, type CoreCounters } from './core.js';
@@ -20,6 +21,8 @@ import { runParallel } from './parallel.js';
 export interface RunOptions {
   /** Shard workers (0 or 1: sequential in the calling thread). */
   workers?: number;
+  /** Alerts known for the input (e.g. loadAlerts() of Suricata's eve.json): flow records then carry `alerted`. */
+  alerts?: Alert[];
   /** Sinks to run in every shard. */
   sinks?: SinkSpec[];
   table?: FlowTableOptions;
@@ -62,7 +65,7 @@ export async function runFlows(inputs: string[], opts: RunOptions = {}): Promise
   const flowId = await makeFlowIdFn();
   const sinks = await loadSinks(opts.sinks ?? [], 0, 1);
   const mode = outputMode(opts);
-  const core = new ShardCore({ worker: 0, workers: 1, table: opts.table, defrag: opts.defrag, records: mode !== 'none' }, sinks, flowId);
+  const core = new ShardCore({ worker: 0, workers: 1, table: opts.table, defrag: opts.defrag, records: mode !== 'none', ...(opts.alerts ? { alerts: opts.alerts } : {}) }, sinks, flowId);
   // One shard: its runs are already in output order.
   const deliver = flowDelivery(opts);
   const emit = (recs: FlowRecord[]): void => {

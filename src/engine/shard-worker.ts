@@ -31,7 +31,7 @@ export async function serveShard(port: MessagePort, init: ShardInit): Promise<vo
   port.on('message', (m: ToShard) => {
     if (m.t === 'batch') {
       try {
-        core.processBatch(viewBatch(new Uint8Array(m.data, 0, m.len), m.index as unknown as ArrayBuffer, m.cap, m.count, m.source, m.firstIndex));
+        core.processBatch(viewBatch(new Uint8Array(m.data, 0, m.len), m.index as unknown as ArrayBuffer, m.cap, m.count, m.source, m.firstIndex), new Uint8Array(m.shards, 0, m.count));
         post({ t: 'done', slot: m.slot, clock: core.table.clock, out: init.output === 'none' ? null : pack(core.takeEnded()) });
       } catch (e) { fail(e); }
       return;

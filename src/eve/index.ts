@@ -3,3 +3,4 @@ export * from './alert.js';
 export * from './reader.js';
 export * from './keys.js';
 export * from './match.js';
+export * from './alerted.js';

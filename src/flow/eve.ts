@@ -50,6 +50,7 @@ export function flowJson(r: FlowRecord): string {
   s += `,"start":"${eveTime(r.startSec, r.startNsec)}","end":"${eveTime(r.endSec, r.endNsec)}"` +
     `,"pkts_toserver":${r.pktsToServer},"pkts_toclient":${r.pktsToClient},"bytes_toserver":${r.bytesToServer},"bytes_toclient":${r.bytesToClient}` +
     `,"state":"${r.state}","reason":"${r.reason}"`;
+  if (r.alerted !== undefined) s += `,"alerted":${r.alerted}`;
   if (r.proto === PROTO_TCP) {
     s += `,"tcp_flags":"${hexFlags(r.tcpFlagsTs | r.tcpFlagsTc)}","tcp_flags_ts":"${hexFlags(r.tcpFlagsTs)}","tcp_flags_tc":"${hexFlags(r.tcpFlagsTc)}"`;
   }
@@ -66,8 +67,9 @@ const K_FLOW_ID = enc('{"flow_id":'), K_CID = enc(',"community_id":"'), K_SRC_IP
 const K_DST_IP = enc(',"dest_ip":"'), K_DST_PORT = enc('","dest_port":'), K_PROTO = enc(',"proto":'), K_VLAN = enc(',"vlan":[');
 const K_START = enc(',"start":"'), K_END = enc('","end":"'), K_PTS = enc('","pkts_toserver":'), K_PTC = enc(',"pkts_toclient":');
 const K_BTS = enc(',"bytes_toserver":'), K_BTC = enc(',"bytes_toclient":'), K_STATE = enc(',"state":"'), K_REASON = enc('","reason":"');
-const K_FLAGS = enc('","tcp_flags":"'), K_FLAGS_TS = enc('","tcp_flags_ts":"'), K_FLAGS_TC = enc('","tcp_flags_tc":"');
+const K_FLAGS = enc(',"tcp_flags":"'), K_FLAGS_TS = enc('","tcp_flags_ts":"'), K_FLAGS_TC = enc('","tcp_flags_tc":"');
 const K_OFFSET = enc('+0000');
+const K_ALERTED_T = enc(',"alerted":true'), K_ALERTED_F = enc(',"alerted":false');
 const HEX = enc('0123456789abcdef');
 let lastDayB = NaN;
 const dayBytes = new Uint8Array(11);
@@ -135,12 +137,13 @@ export function writeFlowLine(r: FlowRecord, out: Uint8Array, p: number): number
   p = put(out, p, K_BTS); p = putUint(out, p, r.bytesToServer);
   p = put(out, p, K_BTC); p = putUint(out, p, r.bytesToClient);
   p = put(out, p, K_STATE); p = putStr(out, p, r.state);
-  p = put(out, p, K_REASON); p = putStr(out, p, r.reason);
+  p = put(out, p, K_REASON); p = putStr(out, p, r.reason); out[p++] = 34;
+  if (r.alerted !== undefined) p = put(out, p, r.alerted ? K_ALERTED_T : K_ALERTED_F);
   if (r.proto === PROTO_TCP) {
     p = put(out, p, K_FLAGS); p = putHex2(out, p, r.tcpFlagsTs | r.tcpFlagsTc);
     p = put(out, p, K_FLAGS_TS); p = putHex2(out, p, r.tcpFlagsTs);
-    p = put(out, p, K_FLAGS_TC); p = putHex2(out, p, r.tcpFlagsTc);
+    p = put(out, p, K_FLAGS_TC); p = putHex2(out, p, r.tcpFlagsTc); out[p++] = 34;
   }
-  out[p++] = 34; out[p++] = 125; out[p++] = 10;
+  out[p++] = 125; out[p++] = 10;
   return p;
 }

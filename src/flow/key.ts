@@ -106,6 +106,14 @@ export function hashKeyWords(w: Uint32Array): number {
   return h >>> 0;
 }
 
+/**
+ * Shard of a flow hash among `workers`: from the hash's high bits (multiply-shift), so that each shard's flow
+ * table, which buckets by the low bits, still uses all of its buckets.
+ */
+export function shardOf(hash: number, workers: number): number {
+  return Math.floor((hash >>> 16) * workers / 65536);
+}
+
 /** True when two keys (as word views) are equal. */
 export function keyEquals(a: Uint32Array, b: Uint32Array): boolean {
   for (let i = 0; i < KEY_WORDS; i++) if (a[i] !== b[i]) return false;

@@ -15,7 +15,7 @@ export interface FlowRecord {
   /** Canonical bidirectional key (KEY_BYTES long, see key.ts): a view into a slab shared with other keys, so
    *  slice() it before keeping it past the flow or posting it to another thread. */
   key: Uint8Array;
-  /** Symmetric 32-bit hash of the key (A→B equals B→A); shard = hash % workers. */
+  /** Symmetric 32-bit hash of the key (A→B equals B→A); shard = shardOf(hash, workers) (key.ts). */
   hash: number;
   srcIp: string;
   dstIp: string;
@@ -43,6 +43,8 @@ export interface FlowRecord {
   seq: number;
   /** Capture time (s, fractional) at which the table ended the flow; output order key. */
   endedAt: number;
+  /** Whether an alert fired on this flow; set only when the run was given alerts (RunOptions.alerts). */
+  alerted?: boolean;
   /** ICMP type and code of the first packet (-1 when not ICMP). */
   icmpType: number;
   icmpCode: number;

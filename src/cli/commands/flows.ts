@@ -5,6 +5,8 @@ import { FlowcarveError, UsageError } from '../../errors.js';
 import { expandInputs } from '../../pcap/reader.js';
 import type { FlowTableOptions, FlowTimeouts } from '../../flow/table.js';
 import { runFlows, type RunResult } from '../../engine/run.js';
+import { loadAlerts } from '../../eve/reader.js';
+import type { Alert } from '../../eve/alert.js';
 
 export const summary = 'one JSON line per flow (5-tuple, Community ID, counters), in parallel workers';
 
@@ -27,6 +29,9 @@ ${FLOW_OPTIONS}
   --community-id-seed N    Community ID seed (default 0)
   --community-id-hex       Community ID digest in hex instead of base64
   --community-id-suricata  Suricata's flavour of Community ID (matches IDs in Suricata's EVE output)
+  --alerts EVE             Suricata eve.json (JSON Lines or a JSON document; repeatable): every flow gets
+                           "alerted": true when one of its alerts fired on it (by Community ID, else by tuple,
+                           alert time inside the flow), false otherwise
 `;
 
 /** Options shared by flows and split, parsed from argv; returns the arguments it did not consume. */
@@ -71,10 +76,21 @@ export function formatCounters(r: RunResult, stats: boolean): string {
 
 /** Run the command; returns the exit code (0 ok, 1 an input had a fault, 2 usage). */
 export async function run(argv: string[]): Promise<number> {
-  const a = parseFlowArgs('flows', argv);
+  const eve: string[] = [];
+  const rest: string[] = [];
+  for (let k = 0; k < argv.length; k++) {
+    if (argv[k] === '--alerts') { const f = argv[++k]; if (f === undefined) throw new UsageError('flows: --alerts needs a file'); eve.push(f); } else rest.push(argv[k]!);
+  }
+  const a = parseFlowArgs('flows', rest);
   if (a.rest.length === 0) { process.stderr.write(usage); return 2; }
   const inputs = await expandInputs(a.rest);
   let rc = 0;
+  let alerts: Alert[] | undefined;
+  if (eve.length) {
+    const l = await loadAlerts(eve);
+    for (const p of l.problems) { process.stderr.write(`flowcarve: ${p.source}:${p.line}: ${p.message}\n`); rc = 1; }
+    alerts = l.alerts;
+  }
   const out = process.stdout;
   // A reader that went away (`flows … | head`) ends the run quietly, as Unix tools do.
   out.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
@@ -89,6 +105,7 @@ export async function run(argv: string[]): Promise<number> {
   const r = await runFlows(inputs, {
     workers: a.workers,
     table: a.table,
+    ...(alerts ? { alerts } : {}),
     onFlowLines: (lines) => {
       if (len + lines.length > CHUNK) flush();
       if (lines.length > CHUNK) { out.write(Buffer.from(lines)); return; }
