@@ -41,7 +41,7 @@ export const FILESTORE_ASYNC_JOBS = 1024;
 export const FILESTORE_ASYNC_BYTES = 64 * 1024 * 1024;
 
 /** First allocation of a temp file's memory buffer (grows by doubling up to FILESTORE_WRITE_BUFFER). */
-const FIRST_BUFFER = 4096;
+const FIRST_BUFFER = 2048;
 
 /**
  * A file being written: its bytes are copied once into one growing buffer (up to FILESTORE_WRITE_BUFFER); a
@@ -53,7 +53,8 @@ export class TempFile {
   #buffered = 0;
   #written = 0;
   #aborted = false;
-  constructor(readonly store: Filestore, readonly path: string) {}
+  /** `sizeHint`: expected size (0 = unknown); the first buffer is that large (up to FILESTORE_WRITE_BUFFER). */
+  constructor(readonly store: Filestore, readonly path: string, readonly sizeHint = 0) {}
 
   /** Bytes accepted so far. */
   get size(): number { return this.#written + this.#buffered; }
@@ -72,9 +73,10 @@ export class TempFile {
     }
     let buf = this.#buf;
     if (buf === null || need > buf.length) {
-      let cap = buf === null ? FIRST_BUFFER : buf.length * 2;
+      let cap = buf === null ? (this.sizeHint >= need ? this.sizeHint : FIRST_BUFFER) : buf.length * 2;
       while (cap < need) cap *= 2;
-      const grown = Buffer.allocUnsafeSlow(Math.min(cap, FILESTORE_WRITE_BUFFER));
+      // allocUnsafe: below 4 KiB from Node's shared pool, above one ArrayBuffer (the data outlives this call).
+      const grown = Buffer.allocUnsafe(Math.min(cap, FILESTORE_WRITE_BUFFER));
       if (buf !== null && this.#buffered > 0) grown.set(buf.subarray(0, this.#buffered), 0);
       this.#buf = buf = grown;
     }
@@ -147,9 +149,9 @@ export class Filestore {
     }
   }
 
-  /** A new temp file (not yet created on disk). */
-  temp(): TempFile {
-    return new TempFile(this, join(this.tmpDir, `${this.tag}-${++this.#seq}.tmp`));
+  /** A new temp file (not yet created on disk); `sizeHint` = expected bytes, if announced. */
+  temp(sizeHint = 0): TempFile {
+    return new TempFile(this, join(this.tmpDir, `${this.tag}-${++this.#seq}.tmp`), sizeHint);
   }
 
   /** Create a temp file for writing (exclusive). */

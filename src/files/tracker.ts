@@ -106,7 +106,7 @@ export class TrackedFile implements FileHandle {
   constructor(readonly owner: FlowFiles, readonly info: FileOpenInfo, readonly seq: number, readonly provisional: boolean) {
     const t = owner.tracker;
     this.#extra = t.hashes.map((h) => createHash(h));
-    this.#temp = t.store ? t.store.temp() : null;
+    this.#temp = t.store ? t.store.temp(info.sizeHint) : null;
     this.#meta = { ...info.meta };
     t.counters.opened++;
     t.open.add(this);

@@ -36,6 +36,8 @@ export interface FileOpenInfo {
   /** Byte range of a partial file (HTTP Content-Range), reported as start/end. */
   start?: number;
   end?: number;
+  /** Expected size in bytes when the protocol announces it (e.g. HTTP Content-Length): sizes the store buffer; never trusted beyond that. */
+  sizeHint?: number;
   /** When set, the event's address tuple and flow ids come from this flow instead (FTP data channel → its own flow). */
   flow?: FlowInfo;
 }

@@ -42,12 +42,13 @@ class Side {
 /** Opens the file of one body on first byte; closes it with the tx metadata of that moment. */
 class FileBody implements BodySink {
   #file: FileHandle | null = null;
-  constructor(readonly p: HttpParser, readonly tx: HttpTx, readonly dir: Direction, readonly filename: string, readonly range: { start: number; end: number } | null) {}
+  constructor(readonly p: HttpParser, readonly tx: HttpTx, readonly dir: Direction, readonly filename: string, readonly range: { start: number; end: number } | null, readonly sizeHint = 0) {}
   #open(): FileHandle {
     if (!this.#file) {
       this.#file = this.p.ctx.files.open({
         filename: this.filename, direction: this.dir, txId: this.tx.id, appProto: 'http', meta: { http: this.tx.meta() },
         ...(this.range ? { start: this.range.start, end: this.range.end } : {}),
+        ...(this.sizeHint > 0 ? { sizeHint: this.sizeHint } : {}),
       });
     }
     return this.#file;
@@ -406,7 +407,9 @@ export class HttpParser implements ProtocolParser {
     if (kind === 'length' && len === 0) { this.#finishResp(tx); return; }
     const range = st === 206 ? parseContentRange(h.get('content-range')) : null;
     const name = dispositionFilename(h.get('content-disposition')) ?? tx.path();
-    let sink: BodySink = new FileBody(this, tx, 1, name, range ? { start: range.start, end: range.end } : null);
+    const codings = parseCodings(h.get('content-encoding'));
+    // Content-Length sizes the stored file's buffer when the body is stored as sent (not decoded).
+    let sink: BodySink = new FileBody(this, tx, 1, name, range ? { start: range.start, end: range.end } : null, kind === 'length' && codings.length === 0 ? len : 0);
     if (range && range.total > 0 && range.end >= range.start && range.end < range.total) {
       const key = `${tx.hostname()}\0${tx.path()}`;
       let r = this.#ranges.get(key);
@@ -417,7 +420,6 @@ export class HttpParser implements ProtocolParser {
       }
       sink = new TeeSink(sink, new RangePart(this, key, r, range.start, range.end));
     }
-    const codings = parseCodings(h.get('content-encoding'));
     if (codings.length) sink = new DecodingSink(codings, sink);
     s.sink = sink;
     this.#startBody(s, kind === 'none' ? 'close' : kind, len);
