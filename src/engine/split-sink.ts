@@ -144,7 +144,10 @@ export class SplitSink implements FlowSink<SplitResult> {
       this.result.opens++;
       if (f.created) this.result.reopens++;
       else {
-        writeSync(f.fd, pcapFileHeader({ linkType: f.linkType, nsec: true }));
+        // The file header goes out with the first records: one write instead of two.
+        const h = pcapFileHeader({ linkType: f.linkType, nsec: true });
+        if (f.pos + h.length <= f.buf.length) { f.buf.copyWithin(h.length, 0, f.pos); f.buf.set(h, 0); f.pos += h.length; this.#buffered += h.length; }
+        else writeSync(f.fd, h);
         f.created = true;
         this.result.files++;
       }
