@@ -10,6 +10,7 @@ import { access, close, open, rename, utimes, write } from 'node:fs';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { FlowcarveError, ERR } from '../errors.js';
+import { StoreWriter } from './store-writer.js';
 
 /** Counters of one filestore handle. */
 export interface FilestoreCounters {
@@ -39,6 +40,12 @@ export const FILESTORE_WRITE_BUFFER = 64 * 1024;
 /** Background store writes in flight per handle, and their bytes (beyond: written synchronously, back-pressure). */
 export const FILESTORE_ASYNC_JOBS = 1024;
 export const FILESTORE_ASYNC_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Background files stored through thread-pool callbacks before a writer thread (store-writer.ts) takes over:
+ * small runs never start a thread; big ones stop paying five thread-pool round trips per file.
+ */
+export const FILESTORE_WRITER_AFTER = 64;
 
 /** First allocation of a temp file's memory buffer (grows by doubling up to FILESTORE_WRITE_BUFFER). */
 const FIRST_BUFFER = 2048;
@@ -141,6 +148,9 @@ export class Filestore {
   #jobs = 0;
   #inflight = 0;
   #idle: (() => void) | null = null;
+  /** Files sent to the background so far; past FILESTORE_WRITER_AFTER they go to the writer thread. */
+  #queued = 0;
+  #writer: StoreWriter | null = null;
   #error: unknown = null;
   constructor(readonly dir: string, readonly tag: string = `${process.pid}`) {
     this.tmpDir = join(dir, 'tmp');
@@ -189,6 +199,7 @@ export class Filestore {
       this.commit(tmp, sha256);
       return;
     }
+    if (++this.#queued > FILESTORE_WRITER_AFTER) { (this.#writer ??= new StoreWriter()).add(dst, tmp, data); return; }
     this.#jobs++;
     this.#inflight += bytes;
     new StoreJob(this, dst, tmp, data).start();
@@ -206,6 +217,14 @@ export class Filestore {
 
   /** Wait for background writes; throws the first write error. */
   async drain(): Promise<void> {
+    if (this.#writer) {
+      const w = this.#writer;
+      this.#writer = null;
+      const r = await w.drain();
+      this.counters.stored += r.stored;
+      this.counters.dedup += r.dedup;
+      if (r.error) this.#error ??= new FlowcarveError(ERR.STORE, `cannot store ${r.error.file}: ${r.error.message}`, { file: r.error.file });
+    }
     if (this.#jobs > 0) await new Promise<void>((r) => { this.#idle = r; });
     if (this.#error) throw this.#error;
   }
