@@ -1,6 +1,7 @@
 // tinybench micro-benches of the hot functions: the sans-IO parser's record walk over an in-memory capture
 // (against a bare DataView walk of the same record headers, measured in the same run), decodePacket over every
-// packet of that capture, and decodePacket on single packets of typical shapes. Prints one BenchReport JSON line.
+// packet of that capture, the whole flows work on it (flow table, records, EVE lines; against the record walk),
+// and decodePacket on single packets of typical shapes. Prints one BenchReport JSON line.
 //
 //   node dist/bench/decode.bench.js
 
@@ -10,6 +11,10 @@ import { CaptureParser } from '../src/pcap/parser.js';
 import type { PacketBatch } from '../src/pcap/batch.js';
 import { decodeBatchPacket, decodePacket, PacketView } from '../src/decode/index.js';
 import { ensureCapture } from './gen-capture.js';
+import { ShardCore } from '../src/engine/core.js';
+import { makeFlowIdFn } from '../src/engine/run.js';
+import { packFlows } from '../src/engine/packed.js';
+import type { FlowRecord } from '../src/flow/record.js';
 import type { BenchMetric, BenchReport } from './run.js';
 import { ACK, cat, echoRest, ether, icmp6, ipv4, ipv6, PSH, tcp, tcpopt, udp } from '../fixtures/make/packet.js';
 
@@ -72,6 +77,16 @@ async function main(): Promise<void> {
     for (const b of batches) for (let i = 0; i < b.count; i++) { decodeBatchPacket(view, b, i); s += view.srcPort; }
     sink += s;
   });
+  // The whole `flows` work of this prefix, in memory: decode, key, flow table, records, EVE line bytes.
+  const flowId = await makeFlowIdFn();
+  let flows = 0;
+  bench.add('flows work (table + records + EVE lines)', () => {
+    const core = new ShardCore({ worker: 0, workers: 1, records: true }, [], flowId);
+    const out = (recs: FlowRecord[]) => { if (recs.length) flows = packFlows(recs, 'eve').count; };
+    for (const b of batches) { core.processBatch(b); out(core.takeEnded()); }
+    core.finish(out);
+    sink += flows;
+  });
   for (const [name, pkt] of single) {
     bench.add(`decodePacket: ${name}`, () => {
       let s = 0;
@@ -89,11 +104,13 @@ async function main(): Promise<void> {
   };
   const MB = data.length / 1e6;
   const walk = ms('parser record walk'), bare = ms('bare DataView walk'), dec = ms('decodeBatchPacket over every packet');
+  const fw = ms('flows work (table + records + EVE lines)');
   const metrics: BenchMetric[] = [
     { name: 'parser record walk (32 MiB in memory, 1 MiB chunks)', value: MB / (walk / 1000), unit: 'MB/s', ratio: { value: bare / walk, vs: 'bare DataView walk' } },
     { name: 'parser record walk per packet', value: (walk * 1e6) / packets, unit: 'ns/packet' },
     { name: 'bare DataView walk', value: MB / (bare / 1000), unit: 'MB/s' },
     { name: 'decodeBatchPacket over every packet', value: (dec * 1e6) / packets, unit: 'ns/packet' },
+    { name: 'flows work (table + records + EVE lines, in memory)', value: MB / (fw / 1000), unit: 'MB/s', ratio: { value: walk / fw, vs: 'parser record walk' } },
   ];
   for (const [name] of single) metrics.push({ name: `decodePacket: ${name}`, value: (ms(`decodePacket: ${name}`) * 1e6) / REPS, unit: 'ns/packet' });
   const report: BenchReport = { bench: 'decode', input: { path: `first ${data.length} bytes of the bench capture`, bytes: data.length, packets }, metrics };

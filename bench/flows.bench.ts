@@ -11,7 +11,7 @@
 //   node dist/bench/flows.bench.js
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -162,18 +162,31 @@ async function main(): Promise<void> {
     const f = bestOf(RUNS, () => timed([process.execPath, CLI, 'flows', '--workers', String(w), cap.path]));
     rate(`flows --workers ${w}`, f.s, w === 2 ? { target: { min: 1000 } } : {}, f.rssKiB, td.s);
   }
+  // The floor of any one-file-per-flow split on this file system: create as many files as the capture has flows,
+  // each with one write of the mean flow size and a close (plain sync syscalls, no packet work at all).
+  const floor = bestOf(RUNS, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowcarve-split-floor-'));
+    try {
+      const per = Buffer.alloc(Math.max(24, Math.round(cap.bytes / cap.flows)));
+      const t = performance.now();
+      for (let k = 0; k < cap.flows; k++) { const fd = openSync(join(dir, `${k.toString(16).padStart(40, '0')}.pcap`), 'w'); writeSync(fd, per); closeSync(fd); }
+      return { s: (performance.now() - t) / 1000 };
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+  rate(`file-creation floor: ${cap.flows} files (open, one write, close)`, floor.s, {}, 0, td.s);
   for (const w of [1, 2]) {
     const sp = bestOf(RUNS, () => {
       const dir = mkdtempSync(join(tmpdir(), 'flowcarve-split-bench-'));
       try { return timed([process.execPath, CLI, 'split', '--workers', String(w), '--out', dir, cap.path]); } finally { rmSync(dir, { recursive: true, force: true }); }
     });
     rate(`split --workers ${w}`, sp.s, {}, sp.rssKiB, td.s);
+    metrics.push({ name: `split --workers ${w} vs the file-creation floor`, value: floor.s / sp.s, unit: 'x', ratio: { value: floor.s / sp.s, vs: 'file-creation floor' } });
   }
   // Designs, in-process, same flow work (no output): sequential, broadcast ring, per-packet routing ×2 transports.
   const lib = async (w: number) => { const t = performance.now(); const r = await runFlows([cap.path], { workers: w }); return { s: (performance.now() - t) / 1000, flows: r.counters.table.flows }; };
   const designs: Array<[string, () => Promise<{ s: number; flows: number }>]> = [
     ['design: sequential (1 thread)', () => lib(1)],
-    ['design: broadcast SAB ring, 2 workers (kept)', () => lib(2)],
+    ['design: broadcast SAB ring + main-thread shard map, 2 workers (kept)', () => lib(2)],
     ['design: per-packet routing, 2 worker_threads', () => routeRun(cap.path, 2, 'threads')],
     ['design: per-packet routing, 2 piscina pools', () => routeRun(cap.path, 2, 'piscina')],
   ];
