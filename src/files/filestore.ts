@@ -8,7 +8,7 @@
 
 import { access, close, open, rename, utimes, write } from 'node:fs';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { FlowcarveError, ERR } from '../errors.js';
 import { StoreWriter } from './store-writer.js';
 
@@ -151,9 +151,12 @@ export class Filestore {
   /** Files sent to the background so far; past FILESTORE_WRITER_AFTER they go to the writer thread. */
   #queued = 0;
   #writer: StoreWriter | null = null;
+  /** `dir` normalised, with a trailing separator (paths by concatenation, no join per file). */
+  readonly #prefix: string;
   #error: unknown = null;
   constructor(readonly dir: string, readonly tag: string = `${process.pid}`) {
     this.tmpDir = join(dir, 'tmp');
+    this.#prefix = join(dir, 'x').slice(0, -1);
     try { mkdirSync(this.tmpDir, { recursive: true }); } catch (e) {
       throw new FlowcarveError(ERR.STORE, `cannot create filestore ${dir}: ${(e as Error).message}`, { file: dir, cause: e });
     }
@@ -174,7 +177,7 @@ export class Filestore {
   /** Path of a stored file. */
   pathOf(sha256: string): string {
     if (!HEX64.test(sha256)) throw new FlowcarveError(ERR.STORE, `not a sha256: ${sha256.slice(0, 80)}`);
-    return join(this.dir, sha256.slice(0, 2), sha256);
+    return this.#prefix + sha256.slice(0, 2) + sep + sha256;
   }
 
   /**
@@ -192,7 +195,7 @@ export class Filestore {
     const bytes = data.length;
     // The temp name sits beside its destination: creates spread over the <xx> directories (no one directory
     // lock for every file) and the rename stays in one directory. Dot-named, so no listing takes it for a file.
-    const tmp = join(this.dir, sub, `.${basename(tempPath)}`);
+    const tmp = this.#prefix + sub + sep + '.' + basename(tempPath);
     if (this.#jobs >= FILESTORE_ASYNC_JOBS || this.#inflight + bytes > FILESTORE_ASYNC_BYTES) {
       writeFileSync(tmp, data, { flag: 'wx' });
       this.#known.delete(sha256); // commit() decides dedup by existence

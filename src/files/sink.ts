@@ -73,7 +73,7 @@ function isFallback(m: ProtocolModule): m is FallbackModule { return (m as Parti
 
 const enum Mode { Probing, Parsing, Ignored }
 
-/** Per-flow state; it is the StreamOutput of direction 0 (`out1` of direction 1), so no closures per flow. */
+/** Per-flow state; it is the StreamOutput of direction 0 (a Dir1Output that of direction 1), so no closures per flow. */
 class FlowState implements StreamOutput {
   mode = Mode.Probing;
   conn: TcpConnection | null = null;
@@ -90,8 +90,7 @@ class FlowState implements StreamOutput {
   said1 = 0;
   /** Bytes held in `head` (charged to the memcap). */
   held = 0;
-  readonly out1: StreamOutput;
-  constructor(readonly sink: FileSink, readonly rec: FlowRecord) { this.out1 = new Dir1Output(this); }
+  constructor(readonly sink: FileSink, readonly rec: FlowRecord) {}
   data(b: Uint8Array): void { this.sink.deliver(this, 0, b); }
   gap(n: number): void { this.sink.gapIn(this, 0, n); }
 }
@@ -161,7 +160,7 @@ export class FileSink implements FlowSink<FileSinkResult> {
     if (st === undefined) {
       st = new FlowState(this, rec);
       this.#flows.set(rec, st);
-      if (proto === 6) { this.counters.tcpFlows++; st.conn = new TcpConnection([st, st.out1], this.limits, this.memcap, this.rc); } else this.counters.udpFlows++;
+      if (proto === 6) { this.counters.tcpFlows++; st.conn = new TcpConnection([st, new Dir1Output(st)], this.limits, this.memcap, this.rc); } else this.counters.udpFlows++;
     }
     if (st.mode === Mode.Ignored) return;
     const v = ctx.view;

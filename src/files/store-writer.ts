@@ -42,7 +42,7 @@ export class StoreWriter {
   /** Queue `data` (copied now) to be written to `tmp` and renamed to `dst`. */
   add(dst: string, tmp: string, data: Uint8Array): void {
     if (this.#buf !== null && this.#used + data.length > this.#buf.length) this.#post();
-    if (this.#buf === null) this.#buf = new Uint8Array(Math.max(STORE_BATCH_BYTES, data.length));
+    if (this.#buf === null) this.#buf = Buffer.allocUnsafeSlow(Math.max(STORE_BATCH_BYTES, data.length)); // own ArrayBuffer: transferable
     this.#buf.set(data, this.#used);
     this.#dst.push(dst); this.#tmp.push(tmp); this.#off.push(this.#used); this.#len.push(data.length);
     this.#used += data.length;

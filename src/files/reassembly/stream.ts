@@ -66,6 +66,9 @@ export interface StreamLimits {
 
 interface Pending { off: number; bytes: Uint8Array }
 
+/** Never written: drop() sets length 0 (already 0) and #drain only shifts a non-empty list. */
+const NO_PENDING: Pending[] = [];
+
 /** Signed 32-bit distance a - b in sequence space. */
 export function seqDiff(a: number, b: number): number { return (a - b) | 0; }
 
@@ -79,8 +82,8 @@ export class StreamDir {
   next = 0;
   /** Highest stream offset acknowledged by the peer (-1 = none). */
   #acked = -1;
-  /** Out-of-order segments, sorted by offset, non-overlapping. */
-  #pending: Pending[] = [];
+  /** Out-of-order segments, sorted by offset, non-overlapping (the shared empty list until the first one: #insert always builds a new array). */
+  #pending: Pending[] = NO_PENDING;
   #pendingBytes = 0;
   /** Stream offset of a FIN, -1 when none seen. */
   fin = -1;

@@ -2,7 +2,7 @@
 // port 2049) and the NfsParser factory. Registered in src/files/registry.ts.
 
 import type { Direction, FlowInfo, ProbeResult, ProtocolContext, ProtocolModule } from '../contract.js';
-import { looksLikeRpc } from '../rpc/rpc.js';
+import { be32, looksLikeRpc } from '../rpc/rpc.js';
 import { NFS_PROGRAM, NfsParser } from './parser.js';
 
 export { NfsParser, handleHash, nfsStatusName, NFS_PROGRAM, NFS_MAX_NAMES, NFS_MAX_OPEN_FILES } from './parser.js';
@@ -12,11 +12,10 @@ export function probeNfs(dir: Direction, head: Uint8Array, flow: FlowInfo): Prob
   const off = flow.proto === 17 ? 0 : 4;
   if (head.length < off + 24) return head.length < off + 12 || dir === 0 ? (head.length >= 64 ? 'no' : 'need-more') : replyVerdict(head, off, flow);
   if (off === 4 && (((head[0]! & 0x7f) << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0 < 24) return 'no';
-  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const mtype = dv.getUint32(off + 4);
+  const mtype = be32(head, off + 4);
   if (mtype === 0) {
-    if (dv.getUint32(off + 8) !== 2 || dv.getUint32(off + 12) !== NFS_PROGRAM) return 'no';
-    const vers = dv.getUint32(off + 16);
+    if (be32(head, off + 8) !== 2 || be32(head, off + 12) !== NFS_PROGRAM) return 'no';
+    const vers = be32(head, off + 16);
     return vers >= 2 && vers <= 4 ? 'yes' : 'no';
   }
   return replyVerdict(head, off, flow);

@@ -139,11 +139,15 @@ export function parseRpc(rec: Uint8Array): { call: RpcCall } | { reply: RpcReply
 /** True when `b` (at least 12 bytes) starts like an RPC call or reply body (used by probes and resync). */
 export function looksLikeRpc(b: Uint8Array, off = 0): boolean {
   if (b.length - off < 12) return false;
-  const dv = new DataView(b.buffer, b.byteOffset + off);
-  const mtype = dv.getUint32(4);
-  if (mtype === 0) return b.length - off >= 24 ? dv.getUint32(8) === 2 : true;
-  if (mtype === 1) return dv.getUint32(8) <= 1;
+  const mtype = be32(b, off + 4);
+  if (mtype === 0) return b.length - off >= 24 ? be32(b, off + 8) === 2 : true;
+  if (mtype === 1) return be32(b, off + 8) <= 1;
   return false;
+}
+
+/** Big-endian uint32 at `o` (caller checked the length): no DataView per probe (one per datagram otherwise). */
+export function be32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
 /**
