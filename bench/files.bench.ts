@@ -48,7 +48,6 @@ async function main(): Promise<void> {
     if (tf.rssKiB) metrics.push({ name: 'tcpflow peak RSS', value: tf.rssKiB / 1024, unit: 'MiB' });
     console.error(`tcpflow: ${tf.s.toFixed(2)} s, ${(MB / tf.s).toFixed(0)} MB/s, RSS ${(tf.rssKiB / 1024).toFixed(0)} MiB`);
   } else console.error(`tcpflow not run (${tf.status}): ${tf.stderr.slice(0, 200)}`);
-  rmSync(tfDir, { recursive: true, force: true });
 
   for (const workers of [1, 2]) {
     const out = join(work, `store-${workers}`);
@@ -60,7 +59,6 @@ async function main(): Promise<void> {
     if (r.rssKiB) metrics.push({ name: `${name} peak RSS`, value: r.rssKiB / 1024, unit: 'MiB' });
     metrics.push({ name: `${name}: complete HTTP bodies of files.tsv missing from the store`, value: missing, unit: 'files', target: { max: 0 } });
     console.error(`${name}: ${r.s.toFixed(2)} s, ${(MB / r.s).toFixed(0)} MB/s, RSS ${(r.rssKiB / 1024).toFixed(0)} MiB, ${complete.length - missing}/${complete.length} bodies stored; ${r.stderr.trim().split('\n').filter((l) => !l.startsWith('__RSS')).pop()}`);
-    rmSync(out, { recursive: true, force: true });
   }
   // Hash only (no filestore writes): the CPU cost of reassembly + parsing + hashing alone.
   const h = timed([process.execPath, CLI, 'files', '--no-store', '--eve-out', join(work, 'eve-hash.json'), cap.path]);
@@ -68,6 +66,9 @@ async function main(): Promise<void> {
     metrics.push({ name: 'flowcarve files --no-store (hash only)', value: MB / h.s, unit: 'MB/s', ...(tcpflowS ? { ratio: { value: tcpflowS / h.s, vs: 'tcpflow' } } : {}) });
     console.error(`flowcarve files --no-store: ${h.s.toFixed(2)} s, ${(MB / h.s).toFixed(0)} MB/s, RSS ${(h.rssKiB / 1024).toFixed(0)} MiB`);
   }
+  // Stores are deleted only now: on ext4, creating files right after deleting many makes the allocator skip
+  // recently freed inodes (measured here: file creation 20-50x slower for a while), which would charge one
+  // run's cleanup to the next run's time.
   rmSync(work, { recursive: true, force: true });
   const report: BenchReport = { bench: 'files', input: { path: cap.path, bytes: cap.bytes, packets: cap.packets }, metrics };
   mkdirSync(join(REPO, 'bench/results'), { recursive: true });
