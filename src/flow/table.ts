@@ -6,7 +6,11 @@
 // table holds no object per flow and the garbage collector has nothing to trace. A FlowRecord is built only when
 // someone asks for it: record(slot) for sinks that want the live flow (kept in sync from then on), and at the
 // end of every flow for onEnd. Community ID, flow id and address strings are computed then, once per flow.
-// Timeouts are exact and O(1) per packet: one list per (protocol group, state) ordered by last activity.
+// Timeouts are exact with no work per packet beyond storing its time. Each (protocol group, state) class has a
+// list in order of listing time (when the flow entered the class; a lower bound of its last activity) and a
+// min-heap of flows found still active when they reached the list's head, keyed by a last-activity time that is
+// again a lower bound. The next check is the earliest bound; at a check, a candidate whose real last activity
+// is recent enough moves into the heap with its current time instead of being ended.
 
 import { ipString } from '../decode/addr.js';
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type PacketView } from '../decode/view.js';
@@ -99,8 +103,15 @@ export class FlowTable {
   #i32 = new Int32Array(0);
   #u8 = new Uint8Array(0);
   #f64 = new Float64Array(0);
-  /** Timeout-list links, prev and next per slot: apart from the slots, so relinking stays in a small array. */
+  /** Timeout-list links, prev and next per slot. */
   #links = new Int32Array(0);
+  /** Per slot: listing time while in a class list, heap key while in a class heap. */
+  #listed = new Float64Array(0);
+  /** Per slot: position in its class heap, or NONE while in the class list. */
+  #hpos = new Int32Array(0);
+  /** Per class: heap of slots by (#listed, seq), and its size. */
+  readonly #heaps: Int32Array[] = Array.from({ length: 12 }, () => new Int32Array(64));
+  readonly #hsize = new Int32Array(12);
   /** Records handed out by record(), kept in sync with the columns while the flow lives. */
   #recs: Array<FlowRecord | undefined> = [];
   #slab = new Uint8Array(0);
@@ -179,19 +190,17 @@ export class FlowTable {
         if ((nf & (F_FIN_TS | F_FIN_TC)) === (F_FIN_TS | F_FIN_TC)) state = ST_CLOSED;
       }
     }
-    // Move to the tail of its (maybe new) list: each list stays ordered by last activity.
+    // Only the time is stored; the timeout structures catch up lazily (see the module comment). A new state is a
+    // new class: the flow is listed there now.
     const now = this.clock;
     D[od + D_LAST] = now;
     if (state !== old) {
-      this.#unlink(s);
+      this.#detach(s);
       B[ob + B_STATE] = state;
       const cls = B[ob + B_CLS]! - old + state;
       B[ob + B_CLS] = cls;
       const due = now + this.#to[cls]!;
       if (due < this.#nextCheck) this.#nextCheck = due;
-      this.#append(s);
-    } else if (this.#tails[B[ob + B_CLS]!] !== s) {
-      this.#unlink(s);
       this.#append(s);
     }
     const r = this.#recs[s];
@@ -328,32 +337,56 @@ export class FlowTable {
     r.state = STATE_NAMES[B[ob + B_STATE]!]!;
   }
 
-  /** Lists are ordered by last activity: end heads while they are due; the first head not due bounds the next check. */
+  /**
+   * End every flow idle past its timeout. Candidates are list heads and heap tops whose bound is past due; one
+   * that was active since is re-queued in the heap under its real last activity. The earliest remaining bound is
+   * the next check.
+   */
   #expire(): void {
-    const now = this.clock, D = this.#f64;
+    const now = this.clock, D = this.#f64, K = this.#listed;
     let next = Infinity;
     for (let c = 0; c < 12; c++) {
       const to = this.#to[c]!;
       let s: number;
-      while ((s = this.#heads[c]!) !== NONE && now - D[s * SLOT_F64 + D_LAST]! > to) this.#end(s, 'timeout');
-      if (s !== NONE && D[s * SLOT_F64 + D_LAST]! + to < next) next = D[s * SLOT_F64 + D_LAST]! + to;
+      while ((s = this.#heads[c]!) !== NONE && now - K[s]! > to) {
+        this.#unlink(s);
+        this.#hpos[s] = NONE;
+        if (now - D[s * SLOT_F64 + D_LAST]! > to) this.#end(s, 'timeout', false);
+        else this.#heapPush(c, s, D[s * SLOT_F64 + D_LAST]!);
+      }
+      const h = this.#heaps[c]!;
+      while (this.#hsize[c]! > 0 && now - K[s = h[0]!]! > to) {
+        this.#heapRemove(c, 0);
+        if (now - D[s * SLOT_F64 + D_LAST]! > to) this.#end(s, 'timeout', false);
+        else this.#heapPush(c, s, D[s * SLOT_F64 + D_LAST]!);
+      }
+      if ((s = this.#heads[c]!) !== NONE && K[s]! + to < next) next = K[s]! + to;
+      if (this.#hsize[c]! > 0 && K[h[0]!]! + to < next) next = K[h[0]!]! + to;
     }
     this.#nextCheck = next;
   }
 
+  /** End the flow idle longest (smallest last activity, then creation order): reason forced. */
   #evictOldest(): void {
-    let best = NONE;
-    const D = this.#f64;
+    const D = this.#f64, K = this.#listed;
     const last = (x: number) => D[x * SLOT_F64 + D_LAST]!, seq = (x: number) => D[x * SLOT_F64 + D_SEQ]!;
+    let best = NONE;
     for (let c = 0; c < 12; c++) {
-      const h = this.#heads[c]!;
-      if (h !== NONE && (best === NONE || last(h) < last(best) || (last(h) === last(best) && seq(h) < seq(best)))) best = h;
+      // Make the bounds at the front exact: a list head listed before its last activity moves to the heap, a heap
+      // top with a stale key is re-keyed. Then the list head and the heap top are the class's two candidates.
+      let s: number;
+      while ((s = this.#heads[c]!) !== NONE && K[s] !== last(s)) { this.#unlink(s); this.#heapPush(c, s, last(s)); }
+      const h = this.#heaps[c]!;
+      while (this.#hsize[c]! > 0 && K[s = h[0]!] !== last(s)) { this.#heapRemove(c, 0); this.#heapPush(c, s, last(s)); }
+      for (const x of [this.#heads[c]!, this.#hsize[c]! > 0 ? h[0]! : NONE]) {
+        if (x !== NONE && (best === NONE || last(x) < last(best) || (last(x) === last(best) && seq(x) < seq(best)))) best = x;
+      }
     }
     if (best !== NONE) this.#end(best, 'forced');
   }
 
-  #end(s: number, reason: FlowEndReason): void {
-    this.#unlink(s);
+  #end(s: number, reason: FlowEndReason, queued = true): void {
+    if (queued) this.#detach(s);
     // Remove from its hash chain.
     const U = this.#u32, I = this.#i32;
     const o = s * SLOT_WORDS;
@@ -383,6 +416,8 @@ export class FlowTable {
     this.#u32 = new Uint32Array(ab); this.#i32 = new Int32Array(ab); this.#f64 = new Float64Array(ab);
     const free = new Int32Array(cap); free.set(this.#free); this.#free = free;
     const links = new Int32Array(cap * 2); links.set(this.#links); this.#links = links;
+    const listed = new Float64Array(cap); listed.set(this.#listed); this.#listed = listed;
+    const hpos = new Int32Array(cap); hpos.set(this.#hpos); this.#hpos = hpos;
     this.#recs.length = cap;
     this.#cap = cap;
   }
@@ -399,6 +434,13 @@ export class FlowTable {
     this.#mask = mask;
   }
 
+  /** Take slot `s` out of its class list or heap. */
+  #detach(s: number): void {
+    const hp = this.#hpos[s]!;
+    if (hp === NONE) this.#unlink(s);
+    else this.#heapRemove(this.#u8[s * SLOT_BYTES + B_CLS]!, hp);
+  }
+
   #unlink(s: number): void {
     const L = this.#links;
     const c = this.#u8[s * SLOT_BYTES + B_CLS]!, p = L[s * 2]!, n = L[s * 2 + 1]!;
@@ -406,11 +448,61 @@ export class FlowTable {
     if (n !== NONE) L[n * 2] = p; else this.#tails[c] = p;
   }
 
+  /** List slot `s` at the tail of its class list, now. */
   #append(s: number): void {
     const L = this.#links;
     const c = this.#u8[s * SLOT_BYTES + B_CLS]!, t = this.#tails[c]!;
     L[s * 2] = t; L[s * 2 + 1] = NONE;
     if (t !== NONE) L[t * 2 + 1] = s; else this.#heads[c] = s;
     this.#tails[c] = s;
+    this.#listed[s] = this.clock;
+    this.#hpos[s] = NONE;
+  }
+
+  /** Heap order: key, then creation order. */
+  #less(a: number, b: number): boolean {
+    const K = this.#listed;
+    return K[a]! < K[b]! || (K[a] === K[b] && this.#f64[a * SLOT_F64 + D_SEQ]! < this.#f64[b * SLOT_F64 + D_SEQ]!);
+  }
+
+  #heapPush(c: number, s: number, key: number): void {
+    let h = this.#heaps[c]!;
+    const n = this.#hsize[c]!;
+    if (n === h.length) { const g = new Int32Array(n * 2); g.set(h); this.#heaps[c] = h = g; }
+    this.#listed[s] = key;
+    this.#hsize[c] = n + 1;
+    this.#siftUp(h, n, s);
+  }
+
+  /** Remove the entry at heap position `i` of class `c`. */
+  #heapRemove(c: number, i: number): void {
+    const h = this.#heaps[c]!, n = this.#hsize[c]! - 1;
+    this.#hpos[h[i]!] = NONE;
+    this.#hsize[c] = n;
+    if (i === n) return;
+    const x = h[n]!;
+    if (i > 0 && this.#less(x, h[(i - 1) >> 1]!)) this.#siftUp(h, i, x);
+    else this.#siftDown(h, n, i, x);
+  }
+
+  #siftUp(h: Int32Array, i: number, x: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1, y = h[p]!;
+      if (!this.#less(x, y)) break;
+      h[i] = y; this.#hpos[y] = i; i = p;
+    }
+    h[i] = x; this.#hpos[x] = i;
+  }
+
+  #siftDown(h: Int32Array, n: number, i: number, x: number): void {
+    for (;;) {
+      let m = 2 * i + 1;
+      if (m >= n) break;
+      if (m + 1 < n && this.#less(h[m + 1]!, h[m]!)) m++;
+      const y = h[m]!;
+      if (!this.#less(y, x)) break;
+      h[i] = y; this.#hpos[y] = i; i = m;
+    }
+    h[i] = x; this.#hpos[x] = i;
   }
 }
