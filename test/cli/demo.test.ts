@@ -19,7 +19,8 @@ test('demo prints flows, text, files, carved alerts and indicator hits', () => {
   const out = r.stdout.toString();
   assert.equal(r.status, 0, r.stderr.toString());
   assert.match(out, /== capture: 62 packets, 8032 bytes, pcap LE usec/);
-  assert.match(out, /== flows \(2 worker threads\): 5\n/);
+  assert.match(out, /== flows \(2 worker threads\): 5, 2 alerted\n/);
+  assert.match(out, /192\.168\.1\.23:49200 +-> 198\.51\.100\.66:8080 .* ALERTED\n/);
   assert.match(out, /== tcpdump -tt -n text: 62 lines/);
   assert.match(out, /1700000000\.004000 IP 192\.168\.1\.1\.53 > 192\.168\.1\.23\.53001: 4660 1\/0\/0 A 203\.0\.113\.80 \(55\)/);
   // Files: the gzip+chunked CSV is hashed decoded; the binary and the base64 attachment by their content.

@@ -41,12 +41,14 @@ export async function run(argv: string[]): Promise<number> {
     const info = await captureInfo(pcap);
     say(`== capture: ${info.packets} packets, ${info.capturedBytes} bytes, ${info.format} ${info.byteOrder} ${info.resolution}, ${info.linkTypes.map((l) => l.name).join(", ")}`);
 
+    const eve = join(dir, 'eve.json');
+    const { alerts } = await loadAlerts([eve]);
     const flows: FlowRecord[] = [];
-    await runFlows([pcap], { workers: 2, onFlow: (r) => flows.push(r) });
-    say(`\n== flows (2 worker threads): ${flows.length}`);
+    await runFlows([pcap], { workers: 2, alerts, onFlow: (r) => flows.push(r) });
+    say(`\n== flows (2 worker threads): ${flows.length}, ${flows.filter((f) => f.alerted).length} alerted`);
     for (const f of flows) {
       say(`  ${String(protoName(f.proto)).padEnd(9)} ${`${f.srcIp}:${f.srcPort}`.padEnd(22)} -> ${`${f.dstIp}:${f.dstPort}`.padEnd(22)} ` +
-        `${String(f.pktsToServer + f.pktsToClient).padStart(3)} pkts ${String(f.bytesToServer + f.bytesToClient).padStart(6)} B  ${f.state}/${f.reason}  ${f.communityId}`);
+        `${String(f.pktsToServer + f.pktsToClient).padStart(3)} pkts ${String(f.bytesToServer + f.bytesToClient).padStart(6)} B  ${f.state}/${f.reason}  ${f.communityId}${f.alerted ? '  ALERTED' : ''}`);
     }
 
     const lines: string[] = [];
@@ -63,8 +65,6 @@ export async function run(argv: string[]): Promise<number> {
       say(`  ${e.app_proto.padEnd(6)} ${JSON.stringify(e.fileinfo.filename).padEnd(28)} ${String(e.fileinfo.size).padStart(6)} B  ${e.fileinfo.state}  sha256 ${e.fileinfo.sha256}`);
     }
 
-    const eve = join(dir, 'eve.json');
-    const { alerts } = await loadAlerts([eve]);
     const stored = await storeCapture([pcap], { dir: join(work, 'store'), alerts });
     say(`\n== conditional store: ${stored.matched.length} of ${alerts.length} alerts matched, ${stored.counters.packets} packets kept of ${info.packets}, segments ${stored.segments.map((s) => s.split('/').pop()).join(', ')}`);
     for (const a of alerts) {
