@@ -47,6 +47,9 @@ export const FILESTORE_ASYNC_BYTES = 64 * 1024 * 1024;
  */
 export const FILESTORE_WRITER_AFTER = 64;
 
+/** Bytes of provisional (fallback-candidate) files one handle keeps in memory for the merge; beyond, temp files. */
+export const FILESTORE_PROVISIONAL_HOLD = 64 * 1024 * 1024;
+
 /** First allocation of a temp file's memory buffer (grows by doubling up to FILESTORE_WRITE_BUFFER). */
 const FIRST_BUFFER = 2048;
 
@@ -112,6 +115,15 @@ export class TempFile {
     return true;
   }
 
+  /** The bytes of a file that never left memory (an exact-size copy), and the temp file is done; null when it spilled to disk. */
+  take(): Uint8Array | null {
+    if (this.#aborted || this.#fd >= 0 || this.#written > 0) return null;
+    const data = this.#buf === null ? new Uint8Array(0) : Uint8Array.prototype.slice.call(this.#buf, 0, this.#buffered) as Uint8Array;
+    this.#buf = null; this.#buffered = 0;
+    this.#aborted = true; // nothing left to write or remove
+    return data;
+  }
+
   /** Flush and close the temp file (it stays under DIR/tmp until commit or discard). */
   finish(): void {
     if (this.#aborted) return;
@@ -151,6 +163,8 @@ export class Filestore {
   /** Files sent to the background so far; past FILESTORE_WRITER_AFTER they go to the writer thread. */
   #queued = 0;
   #writer: StoreWriter | null = null;
+  /** Bytes of provisional files held in memory (holdProvisional). */
+  #held = 0;
   /** `dir` normalised, with a trailing separator (paths by concatenation, no join per file). */
   readonly #prefix: string;
   #error: unknown = null;
@@ -165,6 +179,28 @@ export class Filestore {
   /** A new temp file (not yet created on disk); `sizeHint` = expected bytes, if announced. */
   temp(sizeHint = 0): TempFile {
     return new TempFile(this, join(this.tmpDir, `${this.tag}-${++this.#seq}.tmp`), sizeHint);
+  }
+
+  /**
+   * A provisional file's bytes to keep in memory until the merge decides (most are discarded): an exact-size
+   * copy while the handle holds at most FILESTORE_PROVISIONAL_HOLD such bytes; null = use the temp file.
+   */
+  holdProvisional(temp: TempFile): Uint8Array | null {
+    if (this.#held + temp.size > FILESTORE_PROVISIONAL_HOLD) return null;
+    const data = temp.take();
+    if (data) this.#held += data.length;
+    return data;
+  }
+
+  /** Store bytes held in memory now (merge of a resolved provisional file): temp file beside the destination, then commit(). */
+  storeNow(sha256: string, data: Uint8Array): 'stored' | 'dedup' {
+    const dst = this.pathOf(sha256);
+    if (this.#known.has(sha256) || existsSync(dst)) { this.#known.add(sha256); this.#dedup(dst); return 'dedup'; }
+    const sub = sha256.slice(0, 2);
+    if (!this.#dirs.has(sub)) { mkdirSync(join(this.dir, sub), { recursive: true }); this.#dirs.add(sub); }
+    const tmp = `${this.#prefix}${sub}${sep}.${this.tag}-${++this.#seq}.tmp`;
+    writeFileSync(tmp, data, { flag: 'wx' });
+    return this.commit(tmp, sha256);
   }
 
   /** Create a temp file for writing (exclusive). */

@@ -401,7 +401,8 @@ export function mergeFileResults(results: FileSinkResult[], o: MergeOptions = {}
       f.event = { ...head, ...meta, app_proto: e.appProto || 'ftp-data', fileinfo } as FileEvent;
       f.order.txId = f.event.fileinfo.tx_id;
       if (f.tempPath && store) { store.commit(f.tempPath, f.event.fileinfo.sha256); f.event.fileinfo.stored = true; }
-      delete f.tempPath; delete f.provisional;
+      else if (f.data && store) { store.storeNow(f.event.fileinfo.sha256, f.data); f.event.fileinfo.stored = true; }
+      delete f.tempPath; delete f.data; delete f.provisional;
       keep.add(f);
       all.push(f);
       matched++;

@@ -30,6 +30,8 @@ export interface FinishedFile {
   direction: Direction;
   /** Temp file still to commit or discard (provisional files only). */
   tempPath?: string;
+  /** Or the bytes themselves, held in memory (provisional files within FILESTORE_PROVISIONAL_HOLD). */
+  data?: Uint8Array;
   /** Opened by a fallback parser (e.g. ftp-data candidate): kept out of the output until resolved. */
   provisional?: boolean;
 }
@@ -156,10 +158,14 @@ export class TrackedFile implements FileHandle {
     if (st === 'TRUNCATED') t.counters.truncated++;
     const sha256 = this.#sha256.digest('hex');
     let stored = false;
-    let tempPath: string | undefined;
+    let tempPath: string | undefined, data: Uint8Array | undefined;
     const temp = this.#temp;
     if (temp && !temp.aborted) {
-      if (this.provisional) { temp.finish(); tempPath = temp.path; }
+      if (this.provisional) {
+        // Most candidates are discarded by the merge: keep small ones in memory rather than create a temp file.
+        const held = t.store!.holdProvisional(temp);
+        if (held) data = held; else { temp.finish(); tempPath = temp.path; }
+      }
       else {
         if (!temp.commitAsync(sha256)) { temp.finish(); t.store!.commit(temp.path, sha256); }
         stored = true;
@@ -181,7 +187,7 @@ export class TrackedFile implements FileHandle {
     const flow = this.info.flow ?? this.owner.flow;
     const event = makeEvent({ flow, direction: this.info.direction, sec, nsec, appProto: this.info.appProto, meta: this.#meta, body });
     const f: FinishedFile = { order: { sec, nsec, flowId: flow.flowId, txId: this.info.txId, seq: this.seq }, event, direction: this.info.direction };
-    if (this.provisional) { f.provisional = true; if (tempPath) f.tempPath = tempPath; }
+    if (this.provisional) { f.provisional = true; if (tempPath) f.tempPath = tempPath; if (data) f.data = data; }
     t.done(f);
   }
 

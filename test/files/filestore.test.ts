@@ -54,3 +54,19 @@ test('filestore: callback and writer-thread paths store every file once, dedup, 
   assert.equal(again.fs.counters.stored, 0);
   assert.equal(again.fs.counters.dedup, FILESTORE_WRITER_AFTER + 50);
 });
+
+test('filestore: provisional files held in memory are stored by storeNow, once', () => {
+  const dir = tmpDir('fc-filestore-prov-');
+  const fs = new Filestore(dir, `p${process.pid}`);
+  const body = bytes(7, 3000);
+  const sha = createHash('sha256').update(body).digest('hex');
+  const t = fs.temp();
+  t.write(body.subarray(0, 1000)); t.write(body.subarray(1000));
+  const held = fs.holdProvisional(t);
+  assert.ok(held && Buffer.from(held).equals(body));
+  assert.equal(readdirSync(join(dir, 'tmp')).length, 0); // nothing on disk for a candidate
+  assert.equal(fs.storeNow(sha, held), 'stored');
+  assert.equal(fs.storeNow(sha, held), 'dedup');
+  assert.ok(readFileSync(fs.pathOf(sha)).equals(body));
+  assert.deepEqual(readdirSync(join(dir, sha.slice(0, 2))), [sha]);
+});
