@@ -227,18 +227,20 @@ export class Filestore {
     if (this.#known.has(sha256)) { this.#dedup(dst); return; }
     this.#known.add(sha256);
     const sub = sha256.slice(0, 2);
-    if (!this.#dirs.has(sub)) { mkdirSync(join(this.dir, sub), { recursive: true }); this.#dirs.add(sub); }
     const bytes = data.length;
     // The temp name sits beside its destination: creates spread over the <xx> directories (no one directory
     // lock for every file) and the rename stays in one directory. Dot-named, so no listing takes it for a file.
     const tmp = this.#prefix + sub + sep + '.' + basename(tempPath);
-    if (this.#jobs >= FILESTORE_ASYNC_JOBS || this.#inflight + bytes > FILESTORE_ASYNC_BYTES) {
+    const sync = this.#jobs >= FILESTORE_ASYNC_JOBS || this.#inflight + bytes > FILESTORE_ASYNC_BYTES;
+    // The writer thread creates the <xx> directories itself (mkdir is slow on some disks).
+    if (!sync && ++this.#queued > FILESTORE_WRITER_AFTER) { (this.#writer ??= new StoreWriter()).add(dst, tmp, data); return; }
+    if (!this.#dirs.has(sub)) { mkdirSync(join(this.dir, sub), { recursive: true }); this.#dirs.add(sub); }
+    if (sync) {
       writeFileSync(tmp, data, { flag: 'wx' });
       this.#known.delete(sha256); // commit() decides dedup by existence
       this.commit(tmp, sha256);
       return;
     }
-    if (++this.#queued > FILESTORE_WRITER_AFTER) { (this.#writer ??= new StoreWriter()).add(dst, tmp, data); return; }
     this.#jobs++;
     this.#inflight += bytes;
     new StoreJob(this, dst, tmp, data).start();
