@@ -10,11 +10,12 @@ import { loadExpectations, relevantRows, report, runSuite, tsharkExport, tsharkS
 
 /**
  * Matched checks reached (of 37; http-range-file passes through our per-flow range assembly; the GRE/Geneve
- * captures bug-2576-*, bug-6402-01 through the engine's tunnel decapsulation). The 4 misses: http-gap-simple-
- * frames-ips needs Suricata's IPS mode; tcp-rst-unacked-stream-09/12 need Suricata 8's unacked-data-on-RST
- * flushing; bug-4953 counts gap bytes differently (137708 vs our 142628 for the truncated file).
+ * captures bug-2576-*, bug-6402-01 through the engine's tunnel decapsulation; tcp-rst-unacked-stream-09 through
+ * dropping the peer's unacknowledged bytes on a RST, as Suricata 8). The 3 misses: http-gap-simple-frames-ips
+ * needs Suricata's IPS mode; tcp-rst-unacked-stream-12 lost the response headers (Suricata 8 still logs a file
+ * whose content we could not reproduce); bug-4953 counts gap bytes differently (137708 vs our 142628).
  */
-const FLOOR = 33;
+const FLOOR = 34;
 /** Captures (of those compared) where tshark and we share sha256s. */
 const AGREE_FLOOR = 17;
 

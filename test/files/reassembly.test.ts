@@ -1,6 +1,6 @@
 // TCP reassembly on raw sequence numbers: in-order delivery, out-of-order buffering, retransmissions and
 // overlaps (first-seen wins), sequence wrap-around, gaps (ACKed holes, flushes), mid-stream pickup, RST,
-// memcap drops and the per-stream cap (counted; the hole becomes a gap), depth.
+// unacknowledged data on a RST, memcap drops and the per-stream cap (counted; the hole becomes a gap), depth.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Memcap, StreamDir, TcpConnection, newReassemblyCounters, type StreamOutput } from '../../src/files/reassembly/index.js';
@@ -78,6 +78,29 @@ test('flush turns holes into gaps; mid-stream pickup starts at the first byte se
   conn.segment(1, RST, 1, 0, new Uint8Array(0));
   assert.equal(o0.text(), 'abc[gap 6]xyz');
   assert.equal(conn.ended, true);
+});
+
+test('RST with ACK: the peer\'s buffered bytes beyond the acknowledgement are dropped, not flushed (Suricata 8)', () => {
+  const o0 = rec(), o1 = rec(), c = newReassemblyCounters(), mc = new Memcap(1 << 20);
+  const conn = new TcpConnection([o0, o1], { maxPending: 1 << 20, depth: 0 }, mc, c);
+  conn.segment(1, SYN | ACK, 999, 0, new Uint8Array(0));           // server ISN 999: data from 1000
+  conn.segment(1, ACK, 1000, 1, b('head'));                          // 1000..1003 delivered
+  conn.segment(1, ACK, 1008, 1, b('mid!'));                          // 1008..1011 buffered (hole 1004..1007)
+  conn.segment(1, ACK, 1014, 1, b('unacked'));                       // 1014..1020 buffered, straddles the ACK below
+  conn.segment(1, ACK, 1030, 1, b('never'));                         // beyond it
+  conn.segment(0, RST | ACK, 1, 1016, new Uint8Array(0));            // the client acknowledged up to 1016 only
+  assert.equal(o1.text(), 'head[gap 4]mid![gap 2]un');
+  assert.equal(c.rstUnackedBytes, 5 + 5);
+  assert.equal(mc.used, 0);
+  assert.equal(conn.ended, true);
+  // Without ACK on the RST nothing is known: everything buffered is flushed with gaps, as before.
+  const p1 = rec();
+  const bare = new TcpConnection([rec(), p1], { maxPending: 1 << 20, depth: 0 }, new Memcap(1 << 20), newReassemblyCounters());
+  bare.segment(1, SYN | ACK, 999, 0, new Uint8Array(0));
+  bare.segment(1, ACK, 1000, 1, b('head'));
+  bare.segment(1, ACK, 1008, 1, b('tail'));
+  bare.segment(0, RST, 1, 0, new Uint8Array(0));
+  assert.equal(p1.text(), 'head[gap 4]tail');
 });
 
 test('per-stream cap: the first hole is declared a gap instead of buffering more (counted)', () => {

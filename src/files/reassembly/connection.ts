@@ -1,7 +1,7 @@
 // One TCP connection's reassembly: two StreamDirs (0 = client → server, 1 = server → client) driven by the
 // segments of the flow in capture order. SYN/SYN-ACK fix the initial sequence numbers; without them the first
 // payload byte starts the stream (mid-stream pickup). ACKs tell the opposite direction which holes are final;
-// RST and flow end flush both directions (holes become gaps).
+// RST and flow end flush both directions (holes become gaps; on a RST the peer's unacknowledged bytes are dropped).
 
 import { Memcap, StreamDir, type ReassemblyCounters, type StreamLimits, type StreamOutput } from './stream.js';
 
@@ -26,7 +26,9 @@ export class TcpConnection {
     const s = this.dirs[dir], peer = this.dirs[dir ^ 1]!;
     if (flags & SYN) s.syn(seq);
     if (flags & RST) {
-      // Data on a RST is not delivered (as most stacks); both sides end here.
+      // Data on a RST is not delivered (as most stacks); both sides end here. The peer's bytes beyond what this
+      // RST acknowledges never reached this side: dropped, not flushed with gaps (Suricata 8 does the same).
+      if (flags & ACK) { peer.dropUnacked(ack); peer.ack(ack); }
       s.flush(); peer.flush();
       return;
     }

@@ -34,11 +34,13 @@ export interface ReassemblyCounters {
   depthBytes: number;
   /** Streams picked up mid-stream (no SYN seen). */
   midstream: number;
+  /** Buffered bytes beyond the peer's ACK on a RST, not delivered (never acknowledged, as Suricata 8). */
+  rstUnackedBytes: number;
 }
 
 /** Fresh zeroed counters. */
 export function newReassemblyCounters(): ReassemblyCounters {
-  return { segments: 0, bytes: 0, outOfOrder: 0, retransmissions: 0, overlaps: 0, overlapConflicts: 0, gaps: 0, gapBytes: 0, memcapDrops: 0, memcapDropBytes: 0, streamCapFlushes: 0, depthBytes: 0, midstream: 0 };
+  return { segments: 0, bytes: 0, outOfOrder: 0, retransmissions: 0, overlaps: 0, overlapConflicts: 0, gaps: 0, gapBytes: 0, memcapDrops: 0, memcapDropBytes: 0, streamCapFlushes: 0, depthBytes: 0, midstream: 0, rstUnackedBytes: 0 };
 }
 
 /** Global budget of buffered out-of-order bytes (Suricata's stream.reassembly.memcap), shared by a worker's streams. */
@@ -147,6 +149,26 @@ export class StreamDir {
     const a = this.offsetOf(ack);
     if (a > this.#acked) this.#acked = a;
     while (this.#pending.length > 0 && this.#pending[0]!.off <= this.#acked && this.#pending[0]!.off > this.next) this.#skipHole();
+  }
+
+  /**
+   * Discard buffered bytes at or beyond sequence number `ack` (the peer reset the connection acknowledging only
+   * that far: those bytes never reached it, and Suricata 8 does not inspect them either). Counted.
+   */
+  dropUnacked(ack: number): void {
+    if (!this.started || this.ended) return;
+    const q = this.#pending, lim = this.offsetOf(ack);
+    let k = q.length;
+    while (k > 0 && q[k - 1]!.off >= lim) {
+      const x = q[--k]!;
+      this.#pendingBytes -= x.bytes.length; this.memcap.give(x.bytes.length); this.c.rstUnackedBytes += x.bytes.length;
+    }
+    if (k > 0 && q[k - 1]!.off + q[k - 1]!.bytes.length > lim) {
+      const x = q[k - 1]!, cut = x.off + x.bytes.length - lim;
+      this.#pendingBytes -= cut; this.memcap.give(cut); this.c.rstUnackedBytes += cut;
+      x.bytes = x.bytes.subarray(0, lim - x.off);
+    }
+    if (k < q.length) q.length = k;
   }
 
   /** End of stream (RST, flow end, timeout): deliver what is buffered, holes as gaps. */
