@@ -52,6 +52,11 @@ export class ShardCore {
   readonly #hv = new PacketView();
   readonly #kb: KeyBuilder;
   readonly #ctx: PacketContext;
+  /** Per flow slot: bit k set when sink k ignores the flow (see PacketContext.ignore). */
+  #ignored = new Int32Array(1024);
+  readonly #allIgnored: number;
+  #slot = 0;
+  #sinkNo = 0;
   readonly #sinks: FlowSink[];
   readonly #other: FlowSink[];
   readonly #worker: number;
@@ -71,7 +76,12 @@ export class ShardCore {
       if (records) this.ended.push(rec);
     }, flowId);
     this.defrag = new DefragTracker(o.defrag);
-    this.#ctx = { batch: null as unknown as PacketBatch, i: 0, view: this.#v, flow: null as unknown as FlowRecord, toServer: true, packetIndex: 0 };
+    this.#ctx = {
+      batch: null as unknown as PacketBatch, i: 0, view: this.#v, flow: null as unknown as FlowRecord, toServer: true, packetIndex: 0,
+      ignore: () => { if (this.#sinkNo < 31) this.#ignored[this.#slot] |= 1 << this.#sinkNo; },
+    };
+    // Only the first 31 sinks can ignore flows; with more, no mask is ever "all" (2^31 is not an int32).
+    this.#allIgnored = sinks.length <= 31 ? (1 << sinks.length) - 1 : 2 ** 31;
   }
 
   /**
@@ -162,12 +172,23 @@ export class ShardCore {
   }
 
   #deliver(h: number, v: PacketView, batch: PacketBatch, i: number, idx: number): void {
-    const slot = this.table.packet(this.#kb, h, v, batch, i);
+    const table = this.table;
+    const slot = table.packet(this.#kb, h, v, batch, i);
     const sinks = this.#sinks;
     if (sinks.length === 0) return;
+    // Sinks that called ctx.ignore() for this flow are skipped (a fresh slot starts with none).
+    if (slot >= this.#ignored.length) { const g = new Int32Array(Math.max(slot + 1, this.#ignored.length * 2)); g.set(this.#ignored); this.#ignored = g; }
+    if (table.created) this.#ignored[slot] = 0;
+    const mask = this.#ignored[slot]!;
+    if (mask === this.#allIgnored) return;
     const ctx = this.#ctx;
-    ctx.batch = batch; ctx.i = i; ctx.view = v; ctx.flow = this.table.record(slot); ctx.toServer = this.table.toServer; ctx.packetIndex = idx;
-    for (let k = 0; k < sinks.length; k++) sinks[k]!.onPacket(ctx);
+    ctx.batch = batch; ctx.i = i; ctx.view = v; ctx.flow = table.record(slot); ctx.toServer = table.toServer; ctx.packetIndex = idx;
+    this.#slot = slot;
+    for (let k = 0; k < sinks.length; k++) {
+      if (mask & (1 << k)) continue;
+      this.#sinkNo = k;
+      sinks[k]!.onPacket(ctx);
+    }
   }
 
   /** Process fragments released or orphaned by the tracker (copies; keyed with the ports they were given). */

@@ -14,6 +14,8 @@ export interface PacketContext {
   toServer: boolean;
   /** packet number in the whole input, 0-based */
   packetIndex: number;
+  /** The calling sink needs no more packets of this flow (its onFlowEnd still comes). */
+  ignore(): void;
 }
 
 /** A per-worker consumer of flows; packets arrive in capture order per flow, onFlowEnd after the flow's last packet. */

@@ -155,14 +155,14 @@ export class FileSink implements FlowSink<FileSinkResult> {
   onPacket(ctx: PacketContext): void {
     const rec = ctx.flow;
     const proto = rec.proto;
-    if (proto !== 6 && (proto !== 17 || this.udp.length === 0)) return;
+    if (proto !== 6 && (proto !== 17 || this.udp.length === 0)) { ctx.ignore(); return; }
     let st = this.#flows.get(rec);
     if (st === undefined) {
       st = new FlowState(this, rec);
       this.#flows.set(rec, st);
       if (proto === 6) { this.counters.tcpFlows++; st.conn = new TcpConnection([st, new Dir1Output(st)], this.limits, this.memcap, this.rc); } else this.counters.udpFlows++;
     }
-    if (st.mode === Mode.Ignored) return;
+    if (st.mode === Mode.Ignored) { ctx.ignore(); return; }
     const v = ctx.view;
     this.#sec = ctx.batch.tsSec[ctx.i]!;
     this.#nsec = ctx.batch.tsNsec[ctx.i]!;
@@ -170,6 +170,8 @@ export class FileSink implements FlowSink<FileSinkResult> {
     const payload = v.payloadLen > 0 && v.payload >= 0 ? v.buf.subarray(v.payload, v.payload + v.payloadLen) : EMPTY;
     if (st.conn) st.conn.segment(dir, v.tcpFlags, v.tcpSeq, v.tcpAck, payload);
     else if (payload.length) this.deliver(st, dir, payload);
+    // A flow no protocol claimed needs no more packets: the engine stops handing them over.
+    if ((st.mode as Mode) === Mode.Ignored) ctx.ignore();
   }
 
   onFlowEnd(rec: FlowRecord): void {

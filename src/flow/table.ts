@@ -84,6 +84,8 @@ export class FlowTable {
   readonly counters: FlowTableCounters = { flows: 0, packets: 0, bytes: 0, active: 0, maxActive: 0, timeouts: 0, forced: 0, tcpReuse: 0, shutdown: 0 };
   /** Direction of the last packet given to packet(): true when client → server. */
   toServer = true;
+  /** True when the last packet given to packet() started a new flow (its slot is fresh). */
+  created = false;
   /** Capture clock: the latest packet time seen (s, fractional). */
   clock = 0;
   readonly maxFlows: number;
@@ -163,6 +165,7 @@ export class FlowTable {
       this.#end(s, 'tcp_reuse');
       s = NONE;
     }
+    this.created = s === NONE;
     if (s === NONE) {
       s = this.#create(kb, hash, v, batch, i, flags);
       U = this.#u32; I = this.#i32; B = this.#u8; D = this.#f64; // #create may have grown the storage

@@ -47,6 +47,19 @@ test('sinks see every flow packet once, in capture order, identically for 0, 1, 
   }
 });
 
+test('ctx.ignore(): the ignoring sink gets no more packets of that flow, other sinks all of them, onFlowEnd still comes', async () => {
+  const base = await record(0);
+  for (const w of [0, 2]) {
+    const r = await runFlows([PCAP], { workers: w, sinks: [{ module: SINK, options: { mode: 'ignore', after: 2 } }, { module: SINK, options: { mode: 'record' } }] });
+    const ign = new Map((r.sinks[0] as Rec[]).flatMap((x) => x.packets));
+    const all = new Map((r.sinks[1] as Rec[]).flatMap((x) => x.packets));
+    assert.deepEqual([...all.entries()].sort(), [...base.flows.entries()].sort(), `workers ${w}: the other sink saw everything`);
+    assert.equal(ign.size, base.flows.size);
+    for (const [k, l] of base.flows) assert.deepEqual(ign.get(k), l.slice(0, 2), `workers ${w}: flow ${k}`);
+    assert.equal((r.sinks[0] as Rec[]).reduce((s, x) => s + x.ended.length, 0), base.flows.size, 'every flow still ended');
+  }
+});
+
 for (const mode of ['throw', 'exit', 'throw-create'] as const) {
   test(`a worker whose sink ${mode === 'exit' ? 'calls process.exit' : mode === 'throw' ? 'throws' : 'fails to start'} fails the run loudly`, async () => {
     await assert.rejects(runFlows([PCAP], { workers: 2, sinks: [{ module: SINK, options: { mode, after: 3 } }] }), (e: unknown) => {
