@@ -35,7 +35,8 @@ export function communityId(proto: number, saddr: Uint8Array, daddr: Uint8Array,
     if (cmp > 0 || (cmp === 0 && ports && pa > pb)) { a = daddr; b = saddr; pa = dport; pb = sport; }
   }
   const withPorts = ports || suri;
-  const buf = new Uint8Array(2 + a.length * 2 + 2 + (withPorts ? 4 : 0));
+  // One reused scratch buffer (at most 2 + 32 + 2 + 4 bytes): no allocation per flow but the result string.
+  const buf = CID_BUF;
   const seed = o.seed ?? 0;
   buf[0] = (seed >> 8) & 0xff; buf[1] = seed & 0xff;
   buf.set(a, 2); buf.set(b, 2 + a.length);
@@ -45,22 +46,24 @@ export function communityId(proto: number, saddr: Uint8Array, daddr: Uint8Array,
     if (!ports) pa = pb = 0;
     buf[p++] = pa >> 8; buf[p++] = pa & 0xff; buf[p++] = pb >> 8; buf[p++] = pb & 0xff;
   }
-  const d = sha1(buf);
-  return '1:' + (o.base64 === false ? toHex(d) : toBase64(d));
+  const d = sha1(buf, p);
+  return o.base64 === false ? '1:' + toHex(d) : toBase64Id(d);
 }
+
+const CID_BUF = new Uint8Array(40);
 
 // SHA-1 of short inputs (≤ 55 bytes: one block, so Community ID tuples never need two). node:crypto costs
 // a Hash object and a Buffer per call, which dominated flow creation; this is pure arithmetic on reused arrays.
 const W = new Int32Array(80);
 const DIGEST = new Uint8Array(20);
 
-/** SHA-1 digest of `m` (at most 55 bytes); the returned array is reused by the next call. */
-export function sha1(m: Uint8Array): Uint8Array {
-  if (m.length > 55) throw new RangeError('sha1: input longer than one block');
+/** SHA-1 digest of the first `len` bytes of `m` (at most 55); the returned array is reused by the next call. */
+export function sha1(m: Uint8Array, len = m.length): Uint8Array {
+  if (len > 55) throw new RangeError('sha1: input longer than one block');
   W.fill(0, 0, 16);
-  for (let i = 0; i < m.length; i++) W[i >> 2]! |= m[i]! << (24 - (i & 3) * 8);
-  W[m.length >> 2]! |= 0x80 << (24 - (m.length & 3) * 8);
-  W[15] = m.length * 8;
+  for (let i = 0; i < len; i++) W[i >> 2]! |= m[i]! << (24 - (i & 3) * 8);
+  W[len >> 2]! |= 0x80 << (24 - (len & 3) * 8);
+  W[15] = len * 8;
   for (let t = 16; t < 80; t++) { const x = W[t - 3]! ^ W[t - 8]! ^ W[t - 14]! ^ W[t - 16]!; W[t] = (x << 1) | (x >>> 31); }
   let a = 0x67452301, b = 0xefcdab89 | 0, c = 0x98badcfe | 0, d = 0x10325476, e = 0xc3d2e1f0 | 0;
   for (let t = 0; t < 80; t++) {
@@ -72,17 +75,28 @@ export function sha1(m: Uint8Array): Uint8Array {
     const tmp = (((a << 5) | (a >>> 27)) + f + e + k + W[t]!) | 0;
     e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = tmp;
   }
-  const h = [(0x67452301 + a) | 0, ((0xefcdab89 | 0) + b) | 0, ((0x98badcfe | 0) + c) | 0, (0x10325476 + d) | 0, ((0xc3d2e1f0 | 0) + e) | 0];
-  for (let i = 0; i < 5; i++) { DIGEST[i * 4] = h[i]! >>> 24; DIGEST[i * 4 + 1] = (h[i]! >>> 16) & 0xff; DIGEST[i * 4 + 2] = (h[i]! >>> 8) & 0xff; DIGEST[i * 4 + 3] = h[i]! & 0xff; }
+  put32(0, (0x67452301 + a) | 0); put32(4, ((0xefcdab89 | 0) + b) | 0); put32(8, ((0x98badcfe | 0) + c) | 0);
+  put32(12, (0x10325476 + d) | 0); put32(16, ((0xc3d2e1f0 | 0) + e) | 0);
   return DIGEST;
 }
+function put32(o: number, h: number): void {
+  DIGEST[o] = h >>> 24; DIGEST[o + 1] = (h >>> 16) & 0xff; DIGEST[o + 2] = (h >>> 8) & 0xff; DIGEST[o + 3] = h & 0xff;
+}
 
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-function toBase64(d: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < 18; i += 3) { const n = (d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!; s += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!; }
+const B64 = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', (c) => c.charCodeAt(0));
+/** Character codes of "1:" + base64 of a 20-byte digest (28 chars), turned into one string at once. */
+const ID_CODES = new Array<number>(30).fill(0);
+ID_CODES[0] = 49; ID_CODES[1] = 58; ID_CODES[29] = 61;
+function toBase64Id(d: Uint8Array): string {
+  const o = ID_CODES;
+  let k = 2;
+  for (let i = 0; i < 18; i += 3) {
+    const n = (d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!;
+    o[k++] = B64[n >> 18]!; o[k++] = B64[(n >> 12) & 63]!; o[k++] = B64[(n >> 6) & 63]!; o[k++] = B64[n & 63]!;
+  }
   const n = (d[18]! << 16) | (d[19]! << 8);
-  return s + B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + '=';
+  o[26] = B64[n >> 18]!; o[27] = B64[(n >> 12) & 63]!; o[28] = B64[(n >> 6) & 63]!;
+  return String.fromCharCode.apply(null, o);
 }
 function toHex(d: Uint8Array): string {
   let s = '';
