@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 export const BENCH_DIR = process.env.FLOWCARVE_BENCH_DIR ?? '/tmp/flowcarve-bench';
 /** Default capture size: 1 GiB (FLOWCARVE_BENCH_SIZE overrides, e.g. `256MiB`). */
 export const DEFAULT_SIZE = 1 << 30;
-const FORMAT_VERSION = 2;
+const FORMAT_VERSION = 3;
 
 export interface CaptureStats {
   path: string;
@@ -265,7 +265,10 @@ function* httpFlow(g: Gen, bodyLen: number): Generator<void, void, void> {
   const host = HOSTS[g.rnd() % HOSTS.length]!;
   const req = enc.encode(`GET /files/${name} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0\r\nAccept: */*\r\nAccept-Encoding: identity\r\nConnection: keep-alive\r\n\r\n`);
   const hdr = enc.encode(`HTTP/1.1 200 OK\r\nServer: nginx/1.24.0\r\nDate: ${DATE}\r\nContent-Type: ${ctype}\r\nContent-Length: ${bodyLen}\r\nLast-Modified: Mon, 13 Nov 2023 08:00:00 GMT\r\nETag: "${(g.rnd() >>> 0).toString(16)}"\r\nAccept-Ranges: bytes\r\nConnection: keep-alive\r\n\r\n`);
-  const body = [magic.subarray(0, Math.min(magic.length, bodyLen)), g.pool.subarray(c.poolOff, c.poolOff + Math.max(0, bodyLen - magic.length))];
+  // The body's bytes come from the pool; its offset is pulled back so that the whole body fits (a body cut by the
+  // pool's end would be sent padded while files.tsv hashed the short one).
+  const rest = Math.max(0, bodyLen - magic.length), from = Math.min(c.poolOff, POOL_SIZE - rest);
+  const body = [magic.subarray(0, Math.min(magic.length, bodyLen)), g.pool.subarray(from, from + rest)];
   const resp = [hdr, ...body];
   const total = hdr.length + bodyLen;
   const file: ServedFile = {
