@@ -1,5 +1,5 @@
 // Shared test helpers: repo paths, the third-party corpus (read in place, skipped when absent), tcpdump lookup.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -38,9 +38,15 @@ export function tcpdumpSkip(): string | false {
   return tcpdumpPath() ? false : 'tcpdump is not installed (apt-get install -y tcpdump)';
 }
 
-/** A fresh temporary directory. */
+const made: string[] = [];
+/** A fresh temporary directory, removed when the test process exits (FLOWCARVE_KEEP_TMP=1 keeps them). */
 export function tmpDir(prefix = 'flowcarve-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  if (made.length === 0 && !process.env.FLOWCARVE_KEEP_TMP) {
+    process.once('exit', () => { for (const x of made) { try { rmSync(x, { recursive: true, force: true }); } catch { /* best effort */ } } });
+  }
+  made.push(d);
+  return d;
 }
 
 /** Run the compiled CLI synchronously. */

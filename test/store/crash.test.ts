@@ -29,15 +29,22 @@ test('kill -9 while writing: the next open repairs the store and carving works',
   assert.ok(segs.length >= 3, `${segs.length} segments`);
   const last = segs[segs.length - 1]!;
   assert.equal(existsSync(last.path + '.idx'), false, 'the open segment has no index yet');
-  // a cut write: half a record header at the end
+  // a cut write: half a record header at the end. (A kill right after a rotation can leave the newest segment
+  // without even its file header: then the repair removes it instead of truncating it.)
+  const headerless = statSync(last.path).size < 24;
   appendFileSync(last.path, Buffer.from([0x00, 0xf1, 0x53, 0x65, 0x10, 0x00, 0x00]));
   // the next run: `flowcarve store` on the crashed store repairs it first, then adds its own segment
   const next = runCli(['store', '--mode', 'all', '--out', dir, join(FIXTURES, 'store/capture.pcap')]);
   assert.equal(next.status, 0, next.stderr.toString());
-  const { repair } = JSON.parse(next.stdout.toString()) as { repair: { rescanned: string[]; truncated: Array<{ name: string }> } };
-  assert.ok(repair.rescanned.includes(last.name));
-  assert.ok(repair.truncated.some((t) => t.name === last.name));
-  assert.equal(listSegments(dir).length, segs.length + 1);
+  const { repair } = JSON.parse(next.stdout.toString()) as { repair: { rescanned: string[]; truncated: Array<{ name: string }>; removed: string[] } };
+  if (headerless) {
+    assert.ok(repair.removed.includes(last.name), JSON.stringify(repair));
+    assert.equal(listSegments(dir).length, segs.length);
+  } else {
+    assert.ok(repair.rescanned.includes(last.name), JSON.stringify(repair));
+    assert.ok(repair.truncated.some((t) => t.name === last.name));
+    assert.equal(listSegments(dir).length, segs.length + 1);
+  }
   for (const sg of listSegments(dir)) assert.ok(existsSync(sg.path + '.idx'), `${sg.name} has its index`);
   const out = tmpDir('flowcarve-crash-out-');
   const r = carve({ timestamp: '2023-11-14T22:13:20.000000+0000', src_ip: '10.7.0.1', src_port: 5555, dest_ip: '192.0.2.77', dest_port: 80, proto: 'TCP' }, { store: dir, out });
