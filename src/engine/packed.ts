@@ -1,6 +1,6 @@
 // Ended flows in packed form: the ordering fields and keys of a run of flows in typed arrays, with either their
 // EVE JSON lines as bytes (one buffer, line ends indexed) or record objects. This is what crosses from a shard
-// worker to the main thread (buffers transferred, no object per flow), and what the merger orders by index.
+// worker to the main thread (typed arrays, no object per flow), and what the merger orders by index.
 
 import { MAX_FLOW_LINE, writeFlowLine } from '../flow/eve.js';
 import { KEY_BYTES } from '../flow/key.js';
@@ -42,14 +42,6 @@ export function packFlows(recs: FlowRecord[], mode: 'eve' | 'records'): PackedFl
   }
   const lines = buf.subarray(0, len);
   return { count: n, order, keys, lines, ends };
-}
-
-/** The buffers of `p` that can be transferred to another thread. */
-export function transferables(p: PackedFlows): ArrayBuffer[] {
-  const t = [p.order.buffer as ArrayBuffer, p.keys.buffer as ArrayBuffer];
-  if (p.lines) t.push(p.lines.buffer as ArrayBuffer);
-  if (p.ends) t.push(p.ends.buffer as ArrayBuffer);
-  return t;
 }
 
 /** Record `i` of a records-mode pack, its key restored (a view into the pack). */
