@@ -157,8 +157,9 @@ export class ShardCore {
     const chunk = this.ended;
     this.ended = [];
     if (this.#pending.length === 0) return chunk;
+    if (!last && chunk.length === 0) return chunk; // nothing new: the held-back flows stay held
     const all = this.#pending.concat(chunk).sort(compareEnded);
-    if (last || chunk.length === 0) { this.#pending = []; return last ? all : []; }
+    if (last) { this.#pending = []; return all; }
     const bound = chunk[chunk.length - 1]!;
     let k = all.length;
     while (k > 0 && compareEnded(all[k - 1]!, bound) > 0) k--;

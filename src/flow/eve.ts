@@ -17,47 +17,16 @@ export function protoName(p: number): string | number {
 
 /** `2023-01-01T00:00:00.123456+0000` for a capture time (UTC, µs truncated). */
 export function eveTime(sec: number, nsec: number): string {
-  // ns parts ≥ 1e9 (raw µs files) carry into the seconds, as a timestamp value would.
-  const extra = Math.floor(nsec / 1e9);
-  const s = sec + extra;
-  const us = Math.floor((nsec - extra * 1e9) / 1000);
-  const day = Math.floor(s / 86400);
-  if (day !== lastDay) { lastDay = day; lastDate = new Date(day * 86400000).toISOString().slice(0, 11); }
-  const t = s - day * 86400, h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), x = t % 60;
-  return lastDate + TWO[h]! + ':' + TWO[m]! + ':' + TWO[x]! + '.' + SIX(us) + '+0000';
-}
-// Day cache (start and end of a flow, and consecutive flows, are mostly on the same day); the time of day is
-// arithmetic, so alternating seconds cost nothing (Date#toISOString per call cost ~1 µs).
-let lastDay = NaN;
-let lastDate = '';
-const TWO = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
-function SIX(us: number): string {
-  return us >= 100000 ? String(us) : String(us + 1000000).slice(1);
+  return latin1(SCRATCH, putTime(SCRATCH, 0, sec, nsec));
 }
 
-/** Two-digit lowercase hex of a TCP flags byte, as EVE. */
-export function hexFlags(f: number): string {
-  return f.toString(16).padStart(2, '0');
-}
-
-/** One JSON line (no newline) for an ended flow. */
+/** One JSON line (no newline) for an ended flow: writeFlowLine()'s bytes as text. */
 export function flowJson(r: FlowRecord): string {
-  // Community IDs (base64/hex) and address texts never need JSON escapes.
-  const pn = protoName(r.proto);
-  let s = `{"flow_id":${r.flowId.toString()},"community_id":"${r.communityId}","src_ip":"${r.srcIp}","src_port":${r.srcPort},` +
-    `"dest_ip":"${r.dstIp}","dest_port":${r.dstPort},"proto":${typeof pn === 'string' ? '"' + pn + '"' : pn}`;
-  if (r.vlan.length) s += `,"vlan":[${r.vlan.join(',')}]`;
-  s += `,"start":"${eveTime(r.startSec, r.startNsec)}","end":"${eveTime(r.endSec, r.endNsec)}"` +
-    `,"pkts_toserver":${r.pktsToServer},"pkts_toclient":${r.pktsToClient},"bytes_toserver":${r.bytesToServer},"bytes_toclient":${r.bytesToClient}` +
-    `,"state":"${r.state}","reason":"${r.reason}"`;
-  if (r.alerted !== undefined) s += `,"alerted":${r.alerted}`;
-  if (r.proto === PROTO_TCP) {
-    s += `,"tcp_flags":"${hexFlags(r.tcpFlagsTs | r.tcpFlagsTc)}","tcp_flags_ts":"${hexFlags(r.tcpFlagsTs)}","tcp_flags_tc":"${hexFlags(r.tcpFlagsTc)}"`;
-  }
-  return s + '}';
+  return latin1(SCRATCH, writeFlowLine(r, SCRATCH, 0) - 1);
 }
 
-// ---- the same line written straight into bytes (no intermediate strings): the flows output's hot path ----
+// ---- the line written straight into bytes (no intermediate strings): the flows output's hot path, and the one
+// definition of the format (flowJson and eveTime read it back as text) ----
 
 /** Room writeFlowLine() may need for one line: callers keep at least this much free. */
 export const MAX_FLOW_LINE = 1024;
@@ -73,6 +42,11 @@ const K_ALERTED_T = enc(',"alerted":true'), K_ALERTED_F = enc(',"alerted":false'
 const HEX = enc('0123456789abcdef');
 let lastDayB = NaN;
 const dayBytes = new Uint8Array(11);
+const SCRATCH = Buffer.alloc(MAX_FLOW_LINE);
+/** The first `n` bytes of `b` as text (every byte written here is ASCII). */
+function latin1(b: Buffer, n: number): string {
+  return b.toString('latin1', 0, n);
+}
 
 function put(out: Uint8Array, p: number, k: Uint8Array): number {
   for (let i = 0; i < k.length; i++) out[p + i] = k[i]!;
@@ -94,6 +68,10 @@ function put2(out: Uint8Array, p: number, n: number): number {
   out[p] = 48 + Math.floor(n / 10); out[p + 1] = 48 + (n % 10);
   return p + 2;
 }
+/**
+ * EVE time (`2023-01-01T00:00:00.123456+0000`, UTC, µs truncated; ns parts ≥ 1e9 of raw µs files carry into the
+ * seconds). The date is cached per day (start and end of a flow mostly share it); the time of day is arithmetic.
+ */
 function putTime(out: Uint8Array, p: number, sec: number, nsec: number): number {
   const extra = Math.floor(nsec / 1e9);
   const s = sec + extra;
