@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir } from '../_util.js';
 import { runFlows } from '../../src/engine/run.js';
+import type { FlowRecord } from '../../src/flow/record.js';
 import { classicPcap } from '../../fixtures/make/capture.js';
 import { ether, ipv4, tcp, udp, type Frame } from '../../fixtures/make/packet.js';
 
@@ -50,27 +51,38 @@ function model(pk: Pkt[], to: { new: number; est: number }): string[] {
   return ended;
 }
 
+/**
+ * Write the packets of a model run as a capture (`ip(p)` builds each IP datagram, addresses 10.0.N.(host+1)),
+ * moving each packet's time to its µs-rounded value: the table computes times that way, so must the model.
+ */
+function writeCapture<P extends { t: number; a: number; b: number }>(pk: P[], net: number, ip: (p: P, s: string, d: string) => Uint8Array, name: string): string {
+  const frames: Frame[] = pk.map((p) => {
+    const s = `10.0.${net}.${p.a + 1}`, d = `10.0.${net}.${p.b + 1}`;
+    const sec = Math.floor(p.t), usec = Math.round((p.t - sec) * 1e6);
+    return { sec, nsec: usec * 1000, data: ether(0x0800, ip(p, s, d)) };
+  });
+  pk.forEach((p, i) => { p.t = frames[i]!.sec + frames[i]!.nsec * 1e-9; });
+  const file = join(tmpDir(), name);
+  writeFileSync(file, classicPcap(frames));
+  return file;
+}
+
+/** A flow record in the models' terms: end time, start time, canonical endpoint pair, packets each way. */
+function described(f: FlowRecord): string {
+  const a = Number(f.srcIp.split('.')[3]) - 1, b = Number(f.dstIp.split('.')[3]) - 1;
+  const k = [`${a}:${f.srcPort}`, `${b}:${f.dstPort}`].sort().join('-');
+  return `${f.endedAt} ${f.startSec + f.startNsec * 1e-9} ${k} ${f.pktsToServer}/${f.pktsToClient}`;
+}
+
 test('timeouts match a brute-force model on random UDP traffic, for 1 and 3 workers', async () => {
   const pk = traffic(3000, 42);
-  const frames: Frame[] = pk.map((p) => {
-    const s = `10.0.0.${p.a + 1}`, d = `10.0.0.${p.b + 1}`;
-    const sec = Math.floor(p.t), usec = Math.round((p.t - sec) * 1e6);
-    return { sec, nsec: usec * 1000, data: ether(0x0800, ipv4({ src: s, dst: d, proto: 17 }, udp(s, d, p.sp, p.dp, new Uint8Array(4)))) };
-  });
-  // Use the µs-rounded times in the model too.
-  pk.forEach((p, i) => { p.t = frames[i]!.sec + frames[i]!.nsec * 1e-9; }); // the table computes times this way
-  const file = join(tmpDir(), 'udp-random.pcap');
-  writeFileSync(file, classicPcap(frames));
+  const file = writeCapture(pk, 0, (p, s, d) => ipv4({ src: s, dst: d, proto: 17 }, udp(s, d, p.sp, p.dp, new Uint8Array(4))), 'udp-random.pcap');
   const want = model(pk, { new: 7, est: 13 });
   for (const workers of [1, 3]) {
     const got: string[] = [];
     const r = await runFlows([file], {
       workers, table: { timeouts: { udp: { new: 7, established: 13 } } },
-      onFlow: (f) => {
-        const a = Number(f.srcIp.split('.')[3]) - 1, b = Number(f.dstIp.split('.')[3]) - 1;
-        const k = [`${a}:${f.srcPort}`, `${b}:${f.dstPort}`].sort().join('-');
-        got.push(`${f.endedAt} ${f.startSec + f.startNsec * 1e-9} ${k} ${f.pktsToServer}/${f.pktsToClient} ${f.reason}`);
-      },
+      onFlow: (f) => got.push(`${described(f)} ${f.reason}`),
     });
     // Same flows ending at the same packet; output order ties (same end packet) sort by start time then key.
     assert.equal(got.length, want.length, `workers ${workers}`);
@@ -139,24 +151,13 @@ function tcpModel(pk: TPkt[], to: [number, number, number], maxFlows: number): s
 
 test('TCP states, closes, tuple reuse and max-flows eviction match a brute-force model (lazy timeout queues)', async () => {
   const pk = tcpTraffic(4000, 7);
-  const frames: Frame[] = pk.map((p) => {
-    const s = `10.0.1.${p.a + 1}`, d = `10.0.1.${p.b + 1}`;
-    const sec = Math.floor(p.t), usec = Math.round((p.t - sec) * 1e6);
-    return { sec, nsec: usec * 1000, data: ether(0x0800, ipv4({ src: s, dst: d, proto: 6 }, tcp(s, d, { sport: p.sp, dport: p.dp, seq: 1, ack: 1, flags: p.fl }))) };
-  });
-  pk.forEach((p, i) => { p.t = frames[i]!.sec + frames[i]!.nsec * 1e-9; });
-  const file = join(tmpDir(), 'tcp-random.pcap');
-  writeFileSync(file, classicPcap(frames));
+  const file = writeCapture(pk, 1, (p, s, d) => ipv4({ src: s, dst: d, proto: 6 }, tcp(s, d, { sport: p.sp, dport: p.dp, seq: 1, ack: 1, flags: p.fl })), 'tcp-random.pcap');
   for (const maxFlows of [1000, 5]) {
     const want = tcpModel(pk, [4, 9, 2], maxFlows);
     const got: string[] = [];
     const r = await runFlows([file], {
       workers: 1, table: { maxFlows, timeouts: { tcp: { new: 4, established: 9, closed: 2 } } },
-      onFlow: (f) => {
-        const a = Number(f.srcIp.split('.')[3]) - 1, b = Number(f.dstIp.split('.')[3]) - 1;
-        const k = [`${a}:${f.srcPort}`, `${b}:${f.dstPort}`].sort().join('-');
-        got.push(`${f.endedAt} ${f.startSec + f.startNsec * 1e-9} ${k} ${f.pktsToServer}/${f.pktsToClient} ${f.state} ${f.reason}`);
-      },
+      onFlow: (f) => got.push(`${described(f)} ${f.state} ${f.reason}`),
     });
     assert.deepEqual([...got].sort(), [...want].sort(), `maxFlows ${maxFlows}`);
     const c = r.counters.table;
