@@ -70,18 +70,23 @@ export class ShardCore {
     this.#kb = new KeyBuilder(o.table?.vlan ?? true);
     const records = !!o.records;
     const alerted = o.alerts ? new AlertedIndex(o.alerts) : null;
-    this.table = new FlowTable(o.table ?? {}, (rec) => {
+    // Only the first 31 sinks can ignore flows; with more, no mask is ever "all" (2^31 is not an int32).
+    const all = this.#allIgnored = sinks.length <= 31 ? (1 << sinks.length) - 1 : 2 ** 31;
+    this.table = new FlowTable(o.table ?? {}, (rec, slot) => {
       if (alerted) rec.alerted = alerted.alerted(rec);
-      for (const s of sinks) s.onFlowEnd(rec);
+      const mask = slot < this.#ignored.length ? this.#ignored[slot]! : 0;
+      for (let k = 0; k < sinks.length; k++) if (k >= 31 || (mask & (1 << k)) === 0) sinks[k]!.onFlowEnd(rec, slot);
       if (records) this.ended.push(rec);
-    }, flowId);
+    }, flowId,
+    // A record is built at a flow's end only for the output or for a sink that did not ignore the flow.
+    records ? null : (slot) => sinks.length > 0 && (slot < this.#ignored.length ? this.#ignored[slot]! : 0) !== all);
     this.defrag = new DefragTracker(o.defrag);
+    const table = this.table;
     this.#ctx = {
-      batch: null as unknown as PacketBatch, i: 0, view: this.#v, flow: null as unknown as FlowRecord, toServer: true, packetIndex: 0,
+      batch: null as unknown as PacketBatch, i: 0, view: this.#v, slot: 0, toServer: true, packetIndex: 0,
+      get flow(): FlowRecord { return table.record(this.slot); },
       ignore: () => { if (this.#sinkNo < 31) this.#ignored[this.#slot] |= 1 << this.#sinkNo; },
     };
-    // Only the first 31 sinks can ignore flows; with more, no mask is ever "all" (2^31 is not an int32).
-    this.#allIgnored = sinks.length <= 31 ? (1 << sinks.length) - 1 : 2 ** 31;
   }
 
   /**
@@ -183,7 +188,7 @@ export class ShardCore {
     const mask = this.#ignored[slot]!;
     if (mask === this.#allIgnored) return;
     const ctx = this.#ctx;
-    ctx.batch = batch; ctx.i = i; ctx.view = v; ctx.flow = table.record(slot); ctx.toServer = table.toServer; ctx.packetIndex = idx;
+    ctx.batch = batch; ctx.i = i; ctx.view = v; ctx.slot = slot; ctx.toServer = table.toServer; ctx.packetIndex = idx;
     this.#slot = slot;
     for (let k = 0; k < sinks.length; k++) {
       if (mask & (1 << k)) continue;

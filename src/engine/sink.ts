@@ -10,18 +10,26 @@ export interface PacketContext {
   batch: PacketBatch;
   i: number;
   view: PacketView;
-  flow: FlowRecord;
+  /** The packet's flow record, built on first access (cheap sinks key their state by `slot` instead). */
+  readonly flow: FlowRecord;
+  /** The flow's slot in this worker's table: unique among live flows, reused after the flow ends. */
+  slot: number;
   toServer: boolean;
   /** packet number in the whole input, 0-based */
   packetIndex: number;
-  /** The calling sink needs no more packets of this flow (its onFlowEnd still comes). */
+  /**
+   * The calling sink is done with this flow: no more packets and no onFlowEnd for it reach this sink, so it drops
+   * its state for the flow now. A flow every sink ignored ends without a record being built (unless records are
+   * collected for output).
+   */
   ignore(): void;
 }
 
 /** A per-worker consumer of flows; packets arrive in capture order per flow, onFlowEnd after the flow's last packet. */
 export interface FlowSink<R = unknown> {
   onPacket(ctx: PacketContext): void;
-  onFlowEnd(flow: FlowRecord): void;
+  /** The flow ended (`slot` is its table slot, free again after this call). */
+  onFlowEnd(flow: FlowRecord, slot: number): void;
   /** end of input: flush, return a structured-clone-able result */
   finish(): R | Promise<R>;
   /**

@@ -162,7 +162,7 @@ export class FileSink implements FlowSink<FileSinkResult> {
       this.#flows.set(rec, st);
       if (proto === 6) { this.counters.tcpFlows++; st.conn = new TcpConnection([st, new Dir1Output(st)], this.limits, this.memcap, this.rc); } else this.counters.udpFlows++;
     }
-    if (st.mode === Mode.Ignored) { ctx.ignore(); return; }
+    if (st.mode === Mode.Ignored) { ctx.ignore(); this.#flows.delete(rec); return; }
     const v = ctx.view;
     this.#sec = ctx.batch.tsSec[ctx.i]!;
     this.#nsec = ctx.batch.tsNsec[ctx.i]!;
@@ -170,8 +170,8 @@ export class FileSink implements FlowSink<FileSinkResult> {
     const payload = v.payloadLen > 0 && v.payload >= 0 ? v.buf.subarray(v.payload, v.payload + v.payloadLen) : EMPTY;
     if (st.conn) st.conn.segment(dir, v.tcpFlags, v.tcpSeq, v.tcpAck, payload);
     else if (payload.length) this.deliver(st, dir, payload);
-    // A flow no protocol claimed needs no more packets: the engine stops handing them over.
-    if ((st.mode as Mode) === Mode.Ignored) ctx.ignore();
+    // A flow no protocol claimed needs no more packets: the engine stops handing them over (and sends no end).
+    if ((st.mode as Mode) === Mode.Ignored) { ctx.ignore(); this.#flows.delete(rec); }
   }
 
   onFlowEnd(rec: FlowRecord): void {

@@ -5,7 +5,8 @@
 // Live flows are slots in parallel typed arrays (key words, counters, times, hash chain, timeout lists), so the
 // table holds no object per flow and the garbage collector has nothing to trace. A FlowRecord is built only when
 // someone asks for it: record(slot) for sinks that want the live flow (kept in sync from then on), and at the
-// end of every flow for onEnd. Community ID, flow id and address strings are computed then, once per flow.
+// end of every flow for onEnd (unless `wants` says nobody needs it). Community ID, flow id and address strings
+// are computed then, once per flow.
 // Timeouts are exact with no work per packet beyond storing its time. Each (protocol group, state) class has a
 // list in order of listing time (when the flow entered the class; a lower bound of its last activity) and a
 // min-heap of flows found still active when they reached the list's head, keyed by a last-activity time that is
@@ -79,7 +80,10 @@ const SLOT_SPAN = 1 << 22;
 /** Record keys are carved from 64 KiB slabs: one ArrayBuffer per ~1500 records instead of one each. */
 const SLAB_KEYS = 1489;
 
-/** Flow table for one shard; `onEnd` receives each flow after its last packet. */
+/**
+ * Flow table for one shard; `onEnd` receives each flow after its last packet with its slot, except the flows for
+ * which `wants(slot)` returns false (no record is built for those).
+ */
 export class FlowTable {
   readonly counters: FlowTableCounters = { flows: 0, packets: 0, bytes: 0, active: 0, maxActive: 0, timeouts: 0, forced: 0, tcpReuse: 0, shutdown: 0 };
   /** Direction of the last packet given to packet(): true when client → server. */
@@ -126,7 +130,7 @@ export class FlowTable {
   readonly #a16 = new Uint8Array(16);
   readonly #b16 = new Uint8Array(16);
 
-  constructor(opts: FlowTableOptions, readonly onEnd: (rec: FlowRecord) => void, readonly flowId: FlowIdFn) {
+  constructor(opts: FlowTableOptions, readonly onEnd: (rec: FlowRecord, slot: number) => void, readonly flowId: FlowIdFn, readonly wants: ((slot: number) => boolean) | null = null) {
     this.maxFlows = Math.max(1, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
     this.#cid = opts.communityId ?? {};
     GROUPS.forEach((g, gi) => {
@@ -397,17 +401,19 @@ export class FlowTable {
     let p = this.#buckets[b]!;
     if (p === s) this.#buckets[b] = I[o + W_CHAIN]!;
     else { while (I[p * SLOT_WORDS + W_CHAIN] !== s) p = I[p * SLOT_WORDS + W_CHAIN]!; I[p * SLOT_WORDS + W_CHAIN] = I[o + W_CHAIN]!; }
+    const c = this.counters;
+    c.active--;
+    if (reason === 'timeout') c.timeouts++; else if (reason === 'forced') c.forced++; else if (reason === 'tcp_reuse') c.tcpReuse++; else c.shutdown++;
     let rec = this.#recs[s];
+    this.#recs[s] = undefined;
+    if (rec === undefined && this.wants !== null && !this.wants(s)) { this.#u8[s * SLOT_BYTES + B_STATE] = ST_FREE; this.#free[this.#nfree++] = s; return; }
     if (rec === undefined) rec = this.#build(s);
-    else { this.#sync(s, rec); this.#recs[s] = undefined; }
+    else this.#sync(s, rec);
     this.#u8[s * SLOT_BYTES + B_STATE] = ST_FREE;
     this.#free[this.#nfree++] = s;
     rec.reason = reason;
     rec.endedAt = this.clock;
-    const c = this.counters;
-    c.active--;
-    if (reason === 'timeout') c.timeouts++; else if (reason === 'forced') c.forced++; else if (reason === 'tcp_reuse') c.tcpReuse++; else c.shutdown++;
-    this.onEnd(rec);
+    this.onEnd(rec, s);
   }
 
   /** Grow the slot storage to `cap` slots. */
