@@ -5,7 +5,10 @@
 // or cannot load its sinks fails the run with a WorkerError carrying the cause; remaining workers are terminated.
 
 import { Worker } from 'node:worker_threads';
-import { ERR, WorkerError } from '../errors.js';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { ERR, FlowcarveError, WorkerError } from '../errors.js';
+import { CaptureParser } from '../pcap/parser.js';
+import { GZIP_MAGIC0, GZIP_MAGIC1 } from '../pcap/format.js';
 import { INDEX_BYTES_PER_PACKET, viewBatch, type PacketBatch } from '../pcap/batch.js';
 import { ShardMapper, sumCounters, type CoreCounters } from './core.js';
 import { FlowMerger } from './merge.js';
@@ -86,15 +89,32 @@ export async function runParallel(inputs: string[], opts: RunOptions, n: number)
   await race(new Promise<void>((res) => { if (readyCount === n) res(); else wakeReady = res; }));
 
   const failedInput: { error?: unknown } = {};
+  const acquire = async (): Promise<number> => {
+    if (failure) throw failure;
+    while (free.length === 0) await race(new Promise<void>((res) => { wakeReader = res; }));
+    return free.pop()!;
+  };
+  const send = (k: number, batch: PacketBatch): void => {
+    const msg = fillSlot(slots[k]!, k, batch, mapper);
+    slots[k]!.refs = n;
+    for (const wk of workers) wk.postMessage(msg);
+  };
   try {
-    for await (const batch of inputBatches(inputs, opts, failedInput)) {
-      if (failure) throw failure;
-      while (free.length === 0) await race(new Promise<void>((res) => { wakeReader = res; }));
-      const k = free.pop()!;
-      const msg = fillSlot(slots[k]!, k, batch, mapper);
-      slots[k]!.refs = n;
-      for (const wk of workers) wk.postMessage(msg);
+    for (const input of inputs) {
+      // Plain capture files are read straight into the ring (no copy); stdin and gzip go through the reader.
+      const direct = await readIntoRing(input, slots, free, acquire, send, opts.read?.chunkSize ?? SLOT_BYTES);
+      let error = direct.error;
+      if (!direct.handled) {
+        const one: { error?: unknown } = {};
+        for await (const batch of inputBatches([input], { ...opts, onInputError: undefined }, one)) send(await acquire(), batch);
+        error = one.error;
+      }
+      if (error === undefined) continue;
+      if (error instanceof FlowcarveError && opts.onInputError) { opts.onInputError(error); continue; }
+      failedInput.error = error;
+      break;
     }
+    if (failure) throw failure;
     for (const wk of workers) wk.postMessage({ t: 'end' } satisfies ToShard);
     await race(new Promise<void>((res) => { if (resultCount === n) res(); else wakeDone = res; }));
   } catch (e) {
@@ -108,21 +128,77 @@ export async function runParallel(inputs: string[], opts: RunOptions, n: number)
   return { sinks, counters: sumCounters(per), perWorker: per, workers: n };
 }
 
-/** Copy `batch` (bytes and index) into ring slot `s`, growing its buffers when needed, map packets to shards; returns the message. */
+/**
+ * Ring slot `s` as the message for `batch`, mapping its packets to shards. A batch read into the slot (see
+ * readIntoRing) is sent as it is; any other is copied in (bytes and index), growing the slot's buffers when needed.
+ */
 function fillSlot(s: Slot, k: number, batch: PacketBatch, mapper: ShardMapper): ToShard {
   const len = batch.buf.length;
-  if (s.data.byteLength < len) s.data = new SharedArrayBuffer(Math.max(len, s.data.byteLength * 2));
-  if (s.cap < batch.count) {
-    s.cap = Math.max(batch.count, s.cap * 2);
-    s.index = new SharedArrayBuffer(s.cap * INDEX_BYTES_PER_PACKET);
-    s.shards = new SharedArrayBuffer(s.cap);
-  }
-  new Uint8Array(s.data, 0, len).set(batch.buf);
   const c = batch.count;
-  const v = viewBatch(new Uint8Array(s.data, 0, len), s.index as unknown as ArrayBuffer, s.cap, c, batch.source, batch.firstIndex);
-  v.offset.set(batch.offset.subarray(0, c)); v.caplen.set(batch.caplen.subarray(0, c)); v.origlen.set(batch.origlen.subarray(0, c));
-  v.tsSec.set(batch.tsSec.subarray(0, c)); v.tsNsec.set(batch.tsNsec.subarray(0, c)); v.recOffset.set(batch.recOffset.subarray(0, c));
-  v.linkType.set(batch.linkType.subarray(0, c)); v.iface.set(batch.iface.subarray(0, c));
+  const inData = batch.buf.buffer === s.data && batch.buf.byteOffset === 0;
+  const inIndex = batch.offset.buffer === s.index;
+  if (!inData && s.data.byteLength < len) s.data = new SharedArrayBuffer(Math.max(len, s.data.byteLength * 2));
+  if (!inData) new Uint8Array(s.data, 0, len).set(batch.buf);
+  if (s.shards.byteLength < c) s.shards = new SharedArrayBuffer(Math.max(c, s.shards.byteLength * 2));
+  let cap = s.cap;
+  if (!inIndex) {
+    if (s.cap < c) { s.cap = Math.max(c, s.cap * 2); s.index = new SharedArrayBuffer(s.cap * INDEX_BYTES_PER_PACKET); }
+    cap = s.cap;
+    const v = viewBatch(new Uint8Array(s.data, 0, len), s.index as unknown as ArrayBuffer, cap, c, batch.source, batch.firstIndex);
+    v.offset.set(batch.offset.subarray(0, c)); v.caplen.set(batch.caplen.subarray(0, c)); v.origlen.set(batch.origlen.subarray(0, c));
+    v.tsSec.set(batch.tsSec.subarray(0, c)); v.tsNsec.set(batch.tsNsec.subarray(0, c)); v.recOffset.set(batch.recOffset.subarray(0, c));
+    v.linkType.set(batch.linkType.subarray(0, c)); v.iface.set(batch.iface.subarray(0, c));
+  } else cap = batch.offset.length;
   mapper.map(batch, new Uint8Array(s.shards, 0, c));
-  return { t: 'batch', slot: k, data: s.data, index: s.index, shards: s.shards, cap: s.cap, len, count: c, source: batch.source, firstIndex: batch.firstIndex };
+  return { t: 'batch', slot: k, data: s.data, index: s.index, shards: s.shards, cap, len, count: c, source: batch.source, firstIndex: batch.firstIndex };
+}
+
+/**
+ * Read plain capture file `path` straight into ring slots: each region is the previous region's unconsumed tail
+ * (copied to the slot's start) plus the next read, indexed in place (bytes and index in the slot's shared
+ * buffers). `handled` is false, with nothing read, for stdin, gzip and unopenable inputs (the stream reader
+ * handles those and words their errors). A format error comes back after every complete packet before it was sent.
+ */
+async function readIntoRing(path: string, slots: Slot[], free: number[], acquire: () => Promise<number>, send: (k: number, b: PacketBatch) => void, readSize: number): Promise<{ handled: boolean; error?: unknown }> {
+  if (path === '-') return { handled: false };
+  let fh: FileHandle;
+  try {
+    if (!(await stat(path)).isFile()) return { handled: false };
+    fh = await open(path, 'r');
+  } catch { return { handled: false }; }
+  try {
+    const magic = new Uint8Array(2);
+    const { bytesRead } = await fh.read(magic, 0, 2, 0);
+    if (bytesRead === 2 && magic[0] === GZIP_MAGIC0 && magic[1] === GZIP_MAGIC1) return { handled: false };
+    const parser = new CaptureParser(path);
+    const step = Math.max(64, readSize);
+    let pos = 0, eof = false;
+    let tail: Uint8Array = new Uint8Array(0);
+    for (;;) {
+      const k = await acquire();
+      const s = slots[k]!;
+      // A record larger than the last region (nothing consumed from a full region) needs a bigger slot.
+      const need = tail.length + step;
+      if (s.data.byteLength < need) s.data = new SharedArrayBuffer(Math.max(need, s.data.byteLength * 2));
+      const view = new Uint8Array(s.data);
+      if (tail.length) { if (tail.buffer === s.data) view.copyWithin(0, tail.byteOffset, tail.byteOffset + tail.length); else view.set(tail, 0); }
+      let have = tail.length;
+      while (!eof && have < need) {
+        const r = await fh.read(view, have, need - have, pos);
+        if (r.bytesRead === 0) eof = true;
+        pos += r.bytesRead; have += r.bytesRead;
+      }
+      const region = view.subarray(0, have);
+      const idxBytes = parser.indexBytesFor(have);
+      if (s.index.byteLength < idxBytes) { s.index = new SharedArrayBuffer(Math.max(idxBytes, s.index.byteLength * 2)); s.cap = Math.floor(s.index.byteLength / INDEX_BYTES_PER_PACKET); }
+      const { batch, used } = parser.pushRegion(region, { buffer: s.index });
+      tail = region.subarray(used);
+      if (batch && batch.count > 0) send(k, batch);
+      else free.push(k); // nothing to send: the tail stays readable until the next acquire reuses the slot
+      if (parser.error) return { handled: true, error: parser.error };
+      if (eof) { parser.regionEnd(tail); return { handled: true, ...(parser.error ? { error: parser.error } : {}) }; }
+    }
+  } finally {
+    await fh.close();
+  }
 }

@@ -3,13 +3,16 @@
 // On a fault it keeps every packet before it and sets `error` (file + byte offset); later input is ignored.
 
 import { CaptureFormatError, ERR } from '../errors.js';
-import { allocBatch, batchCapacity, growBatch, type PacketBatch } from './batch.js';
+import { INDEX_BYTES_PER_PACKET, allocBatch, batchCapacity, growBatch, viewBatch, type PacketBatch } from './batch.js';
 import {
   LINKTYPE_MASK, PCAPNG_BOM, PCAPNG_MAX_BLOCK, PCAPNG_SHB, PCAP_MAGIC_MODIFIED, PCAP_MAGIC_NSEC, PCAP_MAGIC_USEC, maxCaplenFor,
   type CaptureFormat, type CaptureInterface,
 } from './format.js';
 
 const TWO32 = 4294967296;
+
+/** Caller-owned memory for a batch index (region mode), laid out as allocBatch's. */
+export interface IndexSpace { buffer: ArrayBufferLike }
 
 /** Incremental parser for one capture input. */
 export class CaptureParser {
@@ -206,11 +209,61 @@ export class CaptureParser {
   }
 
   /** Parse whole records in `b`; append packets to the last batch of `out`; return bytes consumed. */
-  #region(b: Uint8Array, out: PacketBatch[]): number {
-    return this.#isNg ? this.#regionNg(b, out) : this.#regionClassic(b, out);
+  #region(b: Uint8Array, out: PacketBatch[], index?: IndexSpace): number {
+    return this.#isNg ? this.#regionNg(b, out, index) : this.#regionClassic(b, out, index);
   }
 
-  #regionClassic(b: Uint8Array, out: PacketBatch[]): number {
+  /** A batch for a region of `b`: its index in `index` when given and big enough, else a new one. */
+  #newBatch(b: Uint8Array, index: IndexSpace | undefined): PacketBatch {
+    const want = this.#capacityFor(b.length);
+    if (index === undefined) return allocBatch(b, want, this.source, this.packets);
+    const cap = Math.floor(index.buffer.byteLength / INDEX_BYTES_PER_PACKET);
+    return cap >= want || cap >= (b.length >>> 4) + 1
+      ? viewBatch(b, index.buffer as ArrayBuffer, cap, 0, this.source, this.packets)
+      : allocBatch(b, want, this.source, this.packets);
+  }
+
+  /**
+   * Region mode, for a caller that owns the buffers (e.g. a shared ring): index the whole records at the start of
+   * `b` in place, parsing the file header first when it has not been seen. Returns the batch (null when no
+   * packet was complete) and the bytes consumed; the caller passes the unconsumed tail again at the start of its
+   * next region, followed by new input, and calls regionEnd() at end of input. The batch's index lives in
+   * `index.buffer` when that holds capacityFor-many packets (see indexBytesFor), else in a new ArrayBuffer.
+   */
+  pushRegion(b: Uint8Array, index?: IndexSpace): { batch: PacketBatch | null; used: number } {
+    if (this.error) return { batch: null, used: 0 };
+    let used = 0;
+    if (!this.#headerDone) {
+      used = this.#parseFileHeader(b);
+      if (this.error || used < 0) return { batch: null, used: 0 };
+      this.#headerDone = true;
+      this.consumed += used;
+    }
+    const out: PacketBatch[] = [];
+    used += this.#region(used ? b.subarray(used) : b, out, index);
+    const batch = out.length ? out[0]! : null;
+    // Offsets of a batch are relative to its buffer: with a header skipped, shift them to `b`.
+    if (batch && batch.buf !== b) {
+      const off = b.length - batch.buf.length;
+      for (let i = 0; i < batch.count; i++) batch.offset[i] += off;
+      batch.buf = b;
+    }
+    return { batch, used };
+  }
+
+  /** Region mode's end of input: `left` bytes were not consumed (a truncated record or header: sets `error`). */
+  regionEnd(left: Uint8Array): void {
+    if (this.error) return;
+    this.#pending = left.length ? copy(left) : null;
+    this.end();
+  }
+
+  /** Index bytes a region of `bytes` needs in region mode to avoid a fresh index (at the current packet density). */
+  indexBytesFor(bytes: number): number {
+    return this.#capacityFor(bytes) * INDEX_BYTES_PER_PACKET;
+  }
+
+  #regionClassic(b: Uint8Array, out: PacketBatch[], index?: IndexSpace): number {
     const dv = dview(b);
     const le = this.#le;
     const end = b.length;
@@ -219,7 +272,7 @@ export class CaptureParser {
     const mult = this.#nsec ? 1 : 1000;
     const lt = this.#linkType;
     const base = this.consumed;
-    let batch = allocBatch(b, this.#capacityFor(end), this.source, this.packets);
+    let batch = this.#newBatch(b, index);
     let cap = batchCapacity(batch);
     let n = 0;
     let pos = 0;
@@ -253,11 +306,11 @@ export class CaptureParser {
     return pos;
   }
 
-  #regionNg(b: Uint8Array, out: PacketBatch[]): number {
+  #regionNg(b: Uint8Array, out: PacketBatch[], index?: IndexSpace): number {
     let dv = dview(b);
     const end = b.length;
     const base = this.consumed;
-    let batch = allocBatch(b, this.#capacityFor(end), this.source, this.packets);
+    let batch = this.#newBatch(b, index);
     let cap = batchCapacity(batch);
     let n = 0;
     let pos = 0;
