@@ -56,16 +56,26 @@ function putStr(out: Uint8Array, p: number, s: string): number {
   for (let i = 0; i < s.length; i++) out[p + i] = s.charCodeAt(i);
   return p + s.length;
 }
-/** Decimal digits of a non-negative integer (exact up to 2^53). */
+/** ASCII digit pairs "00".."99": two digits per division. */
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)));
+/** Decimal digits of a non-negative integer (exact up to 2^53; 32-bit values take the integer path). */
 function putUint(out: Uint8Array, p: number, n: number): number {
   if (n < 10) { out[p] = 48 + n; return p + 1; }
-  let len = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
-  for (let i = p + len - 1; i >= p; i--) { const q = Math.floor(n / 10); out[i] = 48 + (n - q * 10); n = q; }
+  if (n >= 4294967296) {
+    let len = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+    for (let i = p + len - 1; i >= p; i--) { const q = Math.floor(n / 10); out[i] = 48 + (n - q * 10); n = q; }
+    return p + len;
+  }
+  const len = n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+  let i = p + len, x = n >>> 0;
+  while (x >= 100) { const q = (x / 100) >>> 0, r = (x - q * 100) << 1; out[--i] = PAIRS[r + 1]!; out[--i] = PAIRS[r]!; x = q; }
+  if (x >= 10) { out[--i] = PAIRS[(x << 1) + 1]!; out[--i] = PAIRS[x << 1]!; } else out[--i] = 48 + x;
   return p + len;
 }
+/** Two digits of 0..99. */
 function put2(out: Uint8Array, p: number, n: number): number {
-  out[p] = 48 + Math.floor(n / 10); out[p + 1] = 48 + (n % 10);
+  out[p] = PAIRS[n << 1]!; out[p + 1] = PAIRS[(n << 1) + 1]!;
   return p + 2;
 }
 /**
@@ -79,11 +89,13 @@ function putTime(out: Uint8Array, p: number, sec: number, nsec: number): number 
   const day = Math.floor(s / 86400);
   if (day !== lastDayB) { lastDayB = day; putStr(dayBytes, 0, new Date(day * 86400000).toISOString().slice(0, 11)); }
   p = put(out, p, dayBytes);
-  const t = s - day * 86400;
-  p = put2(out, p, Math.floor(t / 3600)); out[p++] = 58;
-  p = put2(out, p, Math.floor((t % 3600) / 60)); out[p++] = 58;
-  p = put2(out, p, t % 60); out[p++] = 46;
-  for (let i = p + 5; i >= p; i--) { const q = Math.floor(us / 10); out[i] = 48 + (us - q * 10); us = q; }
+  const t = (s - day * 86400) | 0;
+  const h = (t / 3600) | 0, m = ((t - h * 3600) / 60) | 0;
+  p = put2(out, p, h); out[p++] = 58;
+  p = put2(out, p, m); out[p++] = 58;
+  p = put2(out, p, t - h * 3600 - m * 60); out[p++] = 46;
+  // Six digits of µs, two at a time.
+  for (let i = p + 4; i >= p; i -= 2) { const q = (us / 100) | 0; put2(out, i, us - q * 100); us = q; }
   return put(out, p + 6, K_OFFSET);
 }
 function putHex2(out: Uint8Array, p: number, f: number): number {

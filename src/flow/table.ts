@@ -62,8 +62,8 @@ export type FlowIdFn = (key: Uint8Array, startSec: number, startNsec: number) =>
 const GROUPS = ['tcp', 'udp', 'icmp', 'other'] as const;
 const STATE_NAMES: FlowState[] = ['new', 'established', 'closed'];
 const ST_NEW = 0, ST_EST = 1, ST_CLOSED = 2, ST_FREE = 3;
-/** Slot flag bits: the client is endpoint A of the key; FIN seen to server; FIN seen to client. */
-const F_CLIENT_A = 1, F_FIN_TS = 2, F_FIN_TC = 4;
+/** Slot flag bits: the client is endpoint A of the key; FIN seen to server; FIN seen to client; a record is out (#recs). */
+const F_CLIENT_A = 1, F_FIN_TS = 2, F_FIN_TC = 4, F_REC = 8;
 const NONE = -1;
 const NO_VLAN: number[] = Object.freeze([]) as unknown as number[];
 // Slot layout, in 32-bit words (W) of SLOT_WORDS per slot: hot lookup fields first, counters next, cold last.
@@ -210,15 +210,14 @@ export class FlowTable {
       if (due < this.#nextCheck) this.#nextCheck = due;
       this.#append(s);
     }
-    const r = this.#recs[s];
-    if (r !== undefined) this.#sync(s, r);
+    if (B[ob + B_FLAGS]! & F_REC) this.#sync(s, this.#recs[s]!);
     return s;
   }
 
   /** The live record of flow `slot` (as returned by packet()); built on first request, then kept up to date. */
   record(slot: number): FlowRecord {
     let r = this.#recs[slot];
-    if (r === undefined) { r = this.#build(slot); this.#recs[slot] = r; }
+    if (r === undefined) { r = this.#build(slot); this.#recs[slot] = r; this.#u8[slot * SLOT_BYTES + B_FLAGS] |= F_REC; }
     return r;
   }
 
@@ -404,8 +403,8 @@ export class FlowTable {
     const c = this.counters;
     c.active--;
     if (reason === 'timeout') c.timeouts++; else if (reason === 'forced') c.forced++; else if (reason === 'tcp_reuse') c.tcpReuse++; else c.shutdown++;
-    let rec = this.#recs[s];
-    this.#recs[s] = undefined;
+    let rec: FlowRecord | undefined;
+    if (this.#u8[s * SLOT_BYTES + B_FLAGS]! & F_REC) { rec = this.#recs[s]; this.#recs[s] = undefined; }
     if (rec === undefined && this.wants !== null && !this.wants(s)) { this.#u8[s * SLOT_BYTES + B_STATE] = ST_FREE; this.#free[this.#nfree++] = s; return; }
     if (rec === undefined) rec = this.#build(s);
     else this.#sync(s, rec);
