@@ -65,16 +65,12 @@ export function sha1(m: Uint8Array, len = m.length): Uint8Array {
   W[len >> 2]! |= 0x80 << (24 - (len & 3) * 8);
   W[15] = len * 8;
   for (let t = 16; t < 80; t++) { const x = W[t - 3]! ^ W[t - 8]! ^ W[t - 14]! ^ W[t - 16]!; W[t] = (x << 1) | (x >>> 31); }
-  let a = 0x67452301, b = 0xefcdab89 | 0, c = 0x98badcfe | 0, d = 0x10325476, e = 0xc3d2e1f0 | 0;
-  for (let t = 0; t < 80; t++) {
-    let f: number, k: number;
-    if (t < 20) { f = (b & c) | (~b & d); k = 0x5a827999; }
-    else if (t < 40) { f = b ^ c ^ d; k = 0x6ed9eba1; }
-    else if (t < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8f1bbcdc | 0; }
-    else { f = b ^ c ^ d; k = 0xca62c1d6 | 0; }
-    const tmp = (((a << 5) | (a >>> 27)) + f + e + k + W[t]!) | 0;
-    e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = tmp;
-  }
+  let a = 0x67452301, b = 0xefcdab89 | 0, c = 0x98badcfe | 0, d = 0x10325476, e = 0xc3d2e1f0 | 0, t = 0, x = 0;
+  // The four 20-round stages as separate loops (no per-round branch on the stage).
+  for (; t < 20; t++) { x = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + W[t]!) | 0; e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = x; }
+  for (; t < 40; t++) { x = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + W[t]!) | 0; e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = x; }
+  for (; t < 60; t++) { x = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + (0x8f1bbcdc | 0) + W[t]!) | 0; e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = x; }
+  for (; t < 80; t++) { x = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + (0xca62c1d6 | 0) + W[t]!) | 0; e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = x; }
   put32(0, (0x67452301 + a) | 0); put32(4, ((0xefcdab89 | 0) + b) | 0); put32(8, ((0x98badcfe | 0) + c) | 0);
   put32(12, (0x10325476 + d) | 0); put32(16, ((0xc3d2e1f0 | 0) + e) | 0);
   return DIGEST;
