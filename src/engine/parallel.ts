@@ -12,7 +12,7 @@ import { GZIP_MAGIC0, GZIP_MAGIC1 } from '../pcap/format.js';
 import { INDEX_BYTES_PER_PACKET, viewBatch, type PacketBatch } from '../pcap/batch.js';
 import { ShardMapper, sumCounters, type CoreCounters } from './core.js';
 import { FlowMerger } from './merge.js';
-import type { FromShard, ShardInit, ToShard } from './protocol.js';
+import type { FromShard, ShardInit, SlotBuffers, ToShard } from './protocol.js';
 import { flowDelivery, inputBatches, outputMode, type RunOptions, type RunResult } from './run.js';
 
 /** Compiled worker entry, relative to this module (dist/src/engine → dist/workers). */
@@ -22,14 +22,14 @@ export const DEFAULT_RING_SLOTS = 8;
 /** Minimum bytes of a ring slot's data buffer (grown per slot when a batch is larger). */
 const SLOT_BYTES = 2 << 20;
 
-interface Slot { data: SharedArrayBuffer; index: SharedArrayBuffer; shards: SharedArrayBuffer; cap: number; refs: number }
+interface Slot { data: SharedArrayBuffer; index: SharedArrayBuffer; shards: SharedArrayBuffer; cap: number; refs: number; sent: SlotBuffers | null }
 
 /** Run the pipeline over N workers (see the module comment); same options and result as runFlows. */
 export async function runParallel(inputs: string[], opts: RunOptions, n: number): Promise<RunResult> {
   const nslots = Math.max(2, opts.ringSlots ?? DEFAULT_RING_SLOTS);
   const slots: Slot[] = [];
   const free: number[] = [];
-  for (let k = 0; k < nslots; k++) { slots.push({ data: new SharedArrayBuffer(SLOT_BYTES), index: new SharedArrayBuffer(4096 * INDEX_BYTES_PER_PACKET), shards: new SharedArrayBuffer(4096), cap: 4096, refs: 0 }); free.push(k); }
+  for (let k = 0; k < nslots; k++) { slots.push({ data: new SharedArrayBuffer(SLOT_BYTES), index: new SharedArrayBuffer(4096 * INDEX_BYTES_PER_PACKET), shards: new SharedArrayBuffer(4096), cap: 4096, refs: 0, sent: null }); free.push(k); }
   let wakeReader: (() => void) | null = null;
   let failure: WorkerError | null = null;
   let failWake: ((e: WorkerError) => void) | null = null;
@@ -150,7 +150,10 @@ function fillSlot(s: Slot, k: number, batch: PacketBatch, mapper: ShardMapper): 
     v.linkType.set(batch.linkType.subarray(0, c)); v.iface.set(batch.iface.subarray(0, c));
   } else cap = batch.offset.length;
   mapper.map(batch, new Uint8Array(s.shards, 0, c));
-  return { t: 'batch', slot: k, data: s.data, index: s.index, shards: s.shards, cap, len, count: c, source: batch.source, firstIndex: batch.firstIndex };
+  // The workers keep each slot's buffers: they travel again only when one was replaced.
+  const sent = s.sent;
+  const bufs = sent && sent.data === s.data && sent.index === s.index && sent.shards === s.shards ? null : (s.sent = { data: s.data, index: s.index, shards: s.shards });
+  return { t: 'batch', slot: k, bufs, cap, len, count: c, source: batch.source, firstIndex: batch.firstIndex };
 }
 
 /**

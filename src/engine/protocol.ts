@@ -7,9 +7,15 @@ import type { SinkSpec } from './sink.js';
 /** workerData of a shard worker; `output` says how ended flows travel back (none, record copies, EVE lines). */
 export interface ShardInit { core: CoreOptions; sinks: SinkSpec[]; output: 'none' | 'records' | 'eve' }
 
-/** Main → worker: a batch in ring slot `slot` (bytes in `data`, index laid out as allocBatch in `index`, each packet's shard in `shards`), or the end. */
+/** The shared buffers of a ring slot: bytes, index (laid out as allocBatch's), each packet's shard. */
+export interface SlotBuffers { data: SharedArrayBuffer; index: SharedArrayBuffer; shards: SharedArrayBuffer }
+
+/**
+ * Main → worker: a batch in ring slot `slot`, or the end. `bufs` comes with a slot's first batch and whenever its
+ * buffers were replaced (grown), else null: the worker keeps the slot's buffers from the last time.
+ */
 export type ToShard =
-  | { t: 'batch'; slot: number; data: SharedArrayBuffer; index: SharedArrayBuffer; shards: SharedArrayBuffer; cap: number; len: number; count: number; source: string; firstIndex: number }
+  | { t: 'batch'; slot: number; bufs: SlotBuffers | null; cap: number; len: number; count: number; source: string; firstIndex: number }
   | { t: 'end' };
 
 /** Worker → main: ready after sinks loaded; done with a slot; final result; or a failure with its cause. */

@@ -5,16 +5,14 @@ import type { MessagePort } from 'node:worker_threads';
 import { viewBatch } from '../pcap/batch.js';
 import { ShardCore } from './core.js';
 import type { FlowRecord } from '../flow/record.js';
-import type { FromShard, ShardInit, ToShard } from './protocol.js';
+import type { FromShard, ShardInit, SlotBuffers, ToShard } from './protocol.js';
 import { packFlows, type PackedFlows } from './packed.js';
 import { loadSinks, makeFlowIdFn } from './run.js';
 
 /** Serve one shard on `port` (the worker's parentPort) with the init data from workerData. */
 export async function serveShard(port: MessagePort, init: ShardInit): Promise<void> {
-  const post = (m: FromShard) => {
-    const out = 'out' in m ? m.out : null;
-    port.postMessage(m);
-  };
+  // Packed runs are cloned (measured: transferring them was no faster).
+  const post = (m: FromShard) => { port.postMessage(m); };
   const fail = (e: unknown) => {
     const err = e as Error & { code?: string };
     post({ t: 'error', message: err?.message ?? String(e), ...(err?.stack ? { stack: err.stack } : {}), ...(err?.code ? { code: err.code } : {}) });
@@ -28,10 +26,13 @@ export async function serveShard(port: MessagePort, init: ShardInit): Promise<vo
   } catch (e) { fail(e); return; }
   const pack = (recs: FlowRecord[]): PackedFlows | null => (init.output === 'none' ? null : packFlows(recs, init.output));
   post({ t: 'ready' });
+  const slots: SlotBuffers[] = [];
   port.on('message', (m: ToShard) => {
     if (m.t === 'batch') {
       try {
-        core.processBatch(viewBatch(new Uint8Array(m.data, 0, m.len), m.index as unknown as ArrayBuffer, m.cap, m.count, m.source, m.firstIndex), new Uint8Array(m.shards, 0, m.count));
+        if (m.bufs) slots[m.slot] = m.bufs;
+        const b = slots[m.slot]!;
+        core.processBatch(viewBatch(new Uint8Array(b.data, 0, m.len), b.index as unknown as ArrayBuffer, m.cap, m.count, m.source, m.firstIndex), new Uint8Array(b.shards, 0, m.count));
         post({ t: 'done', slot: m.slot, clock: core.table.clock, out: init.output === 'none' ? null : pack(core.takeEnded()) });
       } catch (e) { fail(e); }
       return;
