@@ -6,7 +6,7 @@ import { decodeBatchPacket } from '../decode/decode.js';
 import { PacketView } from '../decode/view.js';
 import type { PacketBatch } from '../pcap/batch.js';
 import { DefragTracker, Frag, type DefragCounters, type DefragOptions, type HeldFragment } from '../flow/defrag.js';
-import { KeyBuilder, shardOf } from '../flow/key.js';
+import { KEY_WORDS, KeyBuilder, hashKeyWords, shardOf } from '../flow/key.js';
 import { compareEnded, type FlowRecord } from '../flow/record.js';
 import { FlowTable, type FlowIdFn, type FlowTableCounters, type FlowTableOptions } from '../flow/table.js';
 import type { FlowSink, PacketContext } from './sink.js';
@@ -221,6 +221,8 @@ export const SHARD_ALL = 255;
 export class ShardMapper {
   readonly #v = new PacketView();
   readonly #kb: KeyBuilder;
+  /** Key words of the fast path (words 4..6 and 8..10 stay zero: IPv4 addresses fill 4 of 16 bytes). */
+  readonly #fw = new Uint32Array(KEY_WORDS);
   constructor(readonly workers: number, vlan = true) {
     if (workers >= SHARD_ALL) throw new RangeError(`at most ${SHARD_ALL - 1} shards`);
     this.#kb = new KeyBuilder(vlan);
@@ -228,14 +230,53 @@ export class ShardMapper {
 
   /** Write the shard of packet i of `batch` into out[i]. */
   map(batch: PacketBatch, out: Uint8Array): void {
-    const v = this.#v, kb = this.#kb, n = batch.count, w = this.workers;
+    const n = batch.count, w = this.workers, buf = batch.buf, off = batch.offset, cap = batch.caplen, lt = batch.linkType;
+    const kw = this.#fw;
     for (let i = 0; i < n; i++) {
-      decodeBatchPacket(v, batch, i, true);
-      if (v.ipVersion === 0 || v.isFragment) { out[i] = SHARD_ALL; continue; }
-      kb.build(v, v.srcPort, v.dstPort);
-      out[i] = shardOf(kb.hash(), w);
+      // Fast path: untagged Ethernet, IPv4 without fragmentation, TCP or UDP (not a tunnel port): the key words
+      // are read straight from the header bytes, laid out exactly as KeyBuilder.build() lays them out.
+      const o = off[i]!, len = cap[i]!;
+      if (LITTLE_ENDIAN && lt[i] === 1 && len >= 42 && buf[o + 12] === 0x08 && buf[o + 13] === 0x00 && buf[o + 14] === 0x45) {
+        const p = o + 14, proto = buf[p + 9]!;
+        const total = (buf[p + 2]! << 8) | buf[p + 3]!;
+        // Transport bytes as the decoder bounds them (to the IP total length when that is sane): a header shorter
+        // than TCP's 20 or UDP's 8 bytes leaves the ports unread there, so such packets take the full path.
+        const l4 = (total >= 20 ? Math.min(len - 14, total) : len - 14) - 20;
+        if ((proto === 6 ? l4 >= 20 : proto === 17 && l4 >= 8) && (buf[p + 6]! & 0x3f) === 0 && buf[p + 7] === 0) {
+          const sp = (buf[p + 20]! << 8) | buf[p + 21]!, dp = (buf[p + 22]! << 8) | buf[p + 23]!;
+          if (proto === 6 || (dp !== 6081 && dp !== 4789)) {
+            const sa = ((buf[p + 12]! << 24) | (buf[p + 13]! << 16) | (buf[p + 14]! << 8) | buf[p + 15]!) >>> 0;
+            const da = ((buf[p + 16]! << 24) | (buf[p + 17]! << 16) | (buf[p + 18]! << 8) | buf[p + 19]!) >>> 0;
+            const swap = sa > da || (sa === da && sp > dp);
+            const pa = swap ? dp : sp, pb = swap ? sp : dp, a = swap ? da : sa, b = swap ? sa : da;
+            // Word k holds key bytes 4k..4k+3, least significant first (the Uint32Array view on a little-endian host).
+            kw[0] = 4 | (proto << 8);
+            kw[1] = ((pa >> 8) << 16) | ((pa & 0xff) << 24);
+            kw[2] = (pb >> 8) | ((pb & 0xff) << 8);
+            kw[3] = bswap(a); kw[7] = bswap(b);
+            out[i] = shardOf(hashKeyWords(kw), w);
+            continue;
+          }
+        }
+      }
+      out[i] = this.#slow(batch, i);
     }
   }
+
+  /** Shard of packet i through the full decoder and KeyBuilder. */
+  #slow(batch: PacketBatch, i: number): number {
+    const v = this.#v, kb = this.#kb;
+    decodeBatchPacket(v, batch, i, true);
+    if (v.ipVersion === 0 || v.isFragment) return SHARD_ALL;
+    kb.build(v, v.srcPort, v.dstPort);
+    return shardOf(kb.hash(), this.workers);
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Byte-swap a 32-bit value (network order address → the little-endian word of its key bytes). */
+function bswap(x: number): number {
+  return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
 }
 
 /** Sum the counters of several shards (walk counters are per input, so they are taken from the first). */
