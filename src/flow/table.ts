@@ -245,10 +245,15 @@ export class FlowTable {
       for (let k = 0; k < KEY_BYTES; k++) { const x = B[a * SLOT_BYTES + k]!, y = B[b * SLOT_BYTES + k]!; if (x !== y) return x - y; }
       return 0;
     });
+    // Every flow goes: no list, heap or hash chain needs unlinking one by one; they are all reset after.
     for (let k = 0; k < n; k++) {
-      this.#end(live[k]!, 'shutdown');
+      this.#end(live[k]!, 'shutdown', false, false);
       if (between && (k + 1) % chunk === 0 && k + 1 < n) between();
     }
+    this.#buckets.fill(NONE);
+    this.#heads.fill(NONE); this.#tails.fill(NONE); this.#hsize.fill(0);
+    this.#hwm = 0; this.#nfree = 0;
+    this.#nextCheck = Infinity;
   }
 
   /** Flows alive now. */
@@ -391,15 +396,17 @@ export class FlowTable {
     if (best !== NONE) this.#end(best, 'forced');
   }
 
-  #end(s: number, reason: FlowEndReason, queued = true): void {
+  /** End flow `s`: out of its class list or heap (unless `queued` is false) and its hash chain (unless `chained` is false). */
+  #end(s: number, reason: FlowEndReason, queued = true, chained = true): void {
     if (queued) this.#detach(s);
-    // Remove from its hash chain.
-    const U = this.#u32, I = this.#i32;
-    const o = s * SLOT_WORDS;
-    const b = U[o + W_HASH]! & this.#mask;
-    let p = this.#buckets[b]!;
-    if (p === s) this.#buckets[b] = I[o + W_CHAIN]!;
-    else { while (I[p * SLOT_WORDS + W_CHAIN] !== s) p = I[p * SLOT_WORDS + W_CHAIN]!; I[p * SLOT_WORDS + W_CHAIN] = I[o + W_CHAIN]!; }
+    if (chained) {
+      const U = this.#u32, I = this.#i32;
+      const o = s * SLOT_WORDS;
+      const b = U[o + W_HASH]! & this.#mask;
+      let p = this.#buckets[b]!;
+      if (p === s) this.#buckets[b] = I[o + W_CHAIN]!;
+      else { while (I[p * SLOT_WORDS + W_CHAIN] !== s) p = I[p * SLOT_WORDS + W_CHAIN]!; I[p * SLOT_WORDS + W_CHAIN] = I[o + W_CHAIN]!; }
+    }
     const c = this.counters;
     c.active--;
     if (reason === 'timeout') c.timeouts++; else if (reason === 'forced') c.forced++; else if (reason === 'tcp_reuse') c.tcpReuse++; else c.shutdown++;
