@@ -13,8 +13,7 @@ import { decodeBatchPacket, decodePacket, PacketView } from '../src/decode/index
 import { ensureCapture } from './gen-capture.js';
 import { ShardCore } from '../src/engine/core.js';
 import { makeFlowIdFn } from '../src/engine/run.js';
-import { packFlows } from '../src/engine/packed.js';
-import type { FlowRecord } from '../src/flow/record.js';
+import type { PackedFlows } from '../src/engine/packed.js';
 import type { BenchMetric, BenchReport } from './run.js';
 import { ACK, cat, echoRest, ether, icmp6, ipv4, ipv6, PSH, tcp, tcpopt, udp } from '../fixtures/make/packet.js';
 
@@ -77,14 +76,14 @@ async function main(): Promise<void> {
     for (const b of batches) for (let i = 0; i < b.count; i++) { decodeBatchPacket(view, b, i); s += view.srcPort; }
     sink += s;
   });
-  // The whole `flows` work of this prefix, in memory: decode, key, flow table, records, EVE line bytes.
+  // The whole `flows` work of this prefix, in memory: decode, key, flow table, EVE line bytes in output order.
   const flowId = await makeFlowIdFn();
   let flows = 0;
-  bench.add('flows work (table + records + EVE lines)', () => {
-    const core = new ShardCore({ worker: 0, workers: 1, records: true }, [], flowId);
-    const out = (recs: FlowRecord[]) => { if (recs.length) flows = packFlows(recs, 'eve').count; };
-    for (const b of batches) { core.processBatch(b); out(core.takeEnded()); }
-    core.finish(out);
+  bench.add('flows work (table + EVE lines)', () => {
+    const core = new ShardCore({ worker: 0, workers: 1, lines: true }, [], flowId);
+    const out = (p: PackedFlows | null) => { if (p) flows += p.count; };
+    for (const b of batches) { core.processBatch(b); out(core.takeLines()); }
+    core.finishLines(out);
     sink += flows;
   });
   for (const [name, pkt] of single) {
@@ -104,13 +103,13 @@ async function main(): Promise<void> {
   };
   const MB = data.length / 1e6;
   const walk = ms('parser record walk'), bare = ms('bare DataView walk'), dec = ms('decodeBatchPacket over every packet');
-  const fw = ms('flows work (table + records + EVE lines)');
+  const fw = ms('flows work (table + EVE lines)');
   const metrics: BenchMetric[] = [
     { name: 'parser record walk (32 MiB in memory, 1 MiB chunks)', value: MB / (walk / 1000), unit: 'MB/s', ratio: { value: bare / walk, vs: 'bare DataView walk' } },
     { name: 'parser record walk per packet', value: (walk * 1e6) / packets, unit: 'ns/packet' },
     { name: 'bare DataView walk', value: MB / (bare / 1000), unit: 'MB/s' },
     { name: 'decodeBatchPacket over every packet', value: (dec * 1e6) / packets, unit: 'ns/packet' },
-    { name: 'flows work (table + records + EVE lines, in memory)', value: MB / (fw / 1000), unit: 'MB/s', ratio: { value: walk / fw, vs: 'parser record walk' } },
+    { name: 'flows work (table + EVE lines, in memory)', value: MB / (fw / 1000), unit: 'MB/s', ratio: { value: walk / fw, vs: 'parser record walk' } },
   ];
   for (const [name] of single) metrics.push({ name: `decodePacket: ${name}`, value: (ms(`decodePacket: ${name}`) * 1e6) / REPS, unit: 'ns/packet' });
   const report: BenchReport = { bench: 'decode', input: { path: `first ${data.length} bytes of the bench capture`, bytes: data.length, packets }, metrics };

@@ -12,14 +12,18 @@ import { FlowTable, type FlowIdFn, type FlowTableCounters, type FlowTableOptions
 import type { FlowSink, PacketContext } from './sink.js';
 import type { Alert } from '../eve/alert.js';
 import { AlertedIndex } from '../eve/alerted.js';
+import { EndedLines } from './ended-lines.js';
+import type { PackedFlows } from './packed.js';
 
 export interface CoreOptions {
   worker: number;
   workers: number;
   table?: FlowTableOptions;
   defrag?: DefragOptions;
-  /** Collect ended flows in `ended` for the caller (the flows output). */
+  /** Collect ended flows in `ended` for the caller (the flows output as records). */
   records?: boolean;
+  /** Collect ended flows as EVE lines (takeLines, finishLines): the JSON output, no record object per flow. */
+  lines?: boolean;
   /** Alerts known for this input: every ended flow gets `alerted` (true when one of them fired on it). */
   alerts?: Alert[];
 }
@@ -44,6 +48,8 @@ export class ShardCore {
   ended: FlowRecord[] = [];
   /** Ended flows held back by takeEnded(): they end at the capture clock. */
   #pending: FlowRecord[] = [];
+  /** Ended flows as lines (lines mode), or null. */
+  readonly #lines: EndedLines | null;
   #packets = 0;
   #nonIp = 0;
   #nonIpBytes = 0;
@@ -69,6 +75,7 @@ export class ShardCore {
     this.#other = sinks.filter((s) => typeof s.onOtherPacket === 'function');
     this.#kb = new KeyBuilder(o.table?.vlan ?? true);
     const records = !!o.records;
+    const lines = this.#lines = o.lines ? new EndedLines() : null;
     const alerted = o.alerts ? new AlertedIndex(o.alerts) : null;
     // Only the first 31 sinks can ignore flows; with more, no mask is ever "all" (2^31 is not an int32).
     const all = this.#allIgnored = sinks.length <= 31 ? (1 << sinks.length) - 1 : 2 ** 31;
@@ -77,9 +84,11 @@ export class ShardCore {
       const mask = slot < this.#ignored.length ? this.#ignored[slot]! : 0;
       for (let k = 0; k < sinks.length; k++) if (k >= 31 || (mask & (1 << k)) === 0) sinks[k]!.onFlowEnd(rec, slot);
       if (records) this.ended.push(rec);
+      else if (lines) lines.add(rec);
     }, flowId,
-    // A record is built at a flow's end only for the output or for a sink that did not ignore the flow.
-    records ? null : (slot) => sinks.length > 0 && (slot < this.#ignored.length ? this.#ignored[slot]! : 0) !== all);
+    // A record is built at a flow's end only for the records output or for a sink that did not ignore the flow;
+    // the lines output reads the others from the table's scratch record.
+    records ? null : (slot) => sinks.length > 0 && (slot < this.#ignored.length ? this.#ignored[slot]! : 0) !== all, !!lines);
     this.defrag = new DefragTracker(o.defrag);
     const table = this.table;
     this.#ctx = {
@@ -155,6 +164,24 @@ export class ShardCore {
     }
     this.#pending = keep;
     return out.sort(compareEnded);
+  }
+
+  /** Lines mode: the flows that ended before the capture clock, in output order (as takeEnded), or null. */
+  takeLines(): PackedFlows | null {
+    return this.#lines!.takeBefore(this.table.clock);
+  }
+
+  /** Lines mode: finish() with the flows not yet taken as packed runs to `out`, in chunks of about `chunk`. */
+  finishLines(out: (p: PackedFlows | null, last: boolean) => void, chunk = 1024): void {
+    const lines = this.#lines!;
+    this.defrag.flush();
+    if (this.defrag.out.length) this.#held(this.defrag.out);
+    const before = lines.takeBefore(this.table.clock);
+    if (before) out(before, false);
+    let added = lines.size;
+    // Each chunk of shutdown flows (added in output order) goes out with the waiting flows that sort before it.
+    this.table.flush(chunk, () => { if (lines.size > added) out(lines.takeThroughLast(false), false); added = lines.size; });
+    out(lines.takeThroughLast(true), true);
   }
 
   /** Shutdown flows ended since the last call (in output order), merged with the held-back ones. */

@@ -1,8 +1,7 @@
 // Ended flows in packed form: the ordering fields and keys of a run of flows in typed arrays, with either their
-// EVE JSON lines as bytes (one buffer, line ends indexed) or record objects. This is what crosses from a shard
-// worker to the main thread (typed arrays, no object per flow), and what the merger orders by index.
+// EVE JSON lines as bytes (one buffer, line ends indexed; made by EndedLines) or record objects (packFlows). This
+// is what crosses from a shard worker to the main thread, and what the merger orders by index.
 
-import { MAX_FLOW_LINE, writeFlowLine } from '../flow/eve.js';
 import { KEY_BYTES } from '../flow/key.js';
 import type { FlowRecord } from '../flow/record.js';
 
@@ -13,9 +12,9 @@ export interface PackedFlows {
   order: Float64Array;
   /** Per flow: its KEY_BYTES key. */
   keys: Uint8Array;
-  /** EVE lines, each with its newline (eve mode). */
+  /** EVE lines, each with its newline (lines mode). */
   lines?: Uint8Array;
-  /** Per flow: end offset of its line in `lines` (eve mode). */
+  /** Per flow: end offset of its line in `lines` (lines mode). */
   ends?: Uint32Array;
   /** The records, keys not set (records mode; give them back with recordAt()). */
   recs?: FlowRecord[];
@@ -23,8 +22,8 @@ export interface PackedFlows {
 
 const NO_KEY = new Uint8Array(0);
 
-/** Pack `recs` (already in output order) as EVE lines ('eve') or as record copies ('records'). */
-export function packFlows(recs: FlowRecord[], mode: 'eve' | 'records'): PackedFlows {
+/** Pack `recs` (already in output order) as record copies, their keys in the typed array. */
+export function packFlows(recs: FlowRecord[]): PackedFlows {
   const n = recs.length;
   const order = new Float64Array(n * 3), keys = new Uint8Array(n * KEY_BYTES);
   for (let k = 0; k < n; k++) {
@@ -32,16 +31,7 @@ export function packFlows(recs: FlowRecord[], mode: 'eve' | 'records'): PackedFl
     order[k * 3] = r.endedAt; order[k * 3 + 1] = r.startSec; order[k * 3 + 2] = r.startNsec;
     keys.set(r.key, k * KEY_BYTES);
   }
-  if (mode === 'records') return { count: n, order, keys, recs: recs.map((r) => ({ ...r, key: NO_KEY })) };
-  const ends = new Uint32Array(n);
-  let buf = new Uint8Array(Math.max(MAX_FLOW_LINE * 2, n * 448)), len = 0;
-  for (let k = 0; k < n; k++) {
-    if (len + MAX_FLOW_LINE > buf.length) { const b = new Uint8Array(buf.length * 2); b.set(buf.subarray(0, len)); buf = b; }
-    len = writeFlowLine(recs[k]!, buf, len);
-    ends[k] = len;
-  }
-  const lines = buf.subarray(0, len);
-  return { count: n, order, keys, lines, ends };
+  return { count: n, order, keys, recs: recs.map((r) => ({ ...r, key: NO_KEY })) };
 }
 
 /** Record `i` of a records-mode pack, its key restored (a view into the pack). */

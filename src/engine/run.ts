@@ -13,7 +13,7 @@ import type { Alert } from '../eve/alert.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { FlowIdFn, FlowTableOptions } from '../flow/table.js';
 import { ShardCore, sumCounters, type CoreCounters } from './core.js';
-import { packFlows, recordAt, type PackedFlows } from './packed.js';
+import { recordAt, type PackedFlows } from './packed.js';
 import { flowJson } from '../flow/eve.js';
 import type { CreateSink, FlowSink, SinkSpec } from './sink.js';
 import { runParallel } from './parallel.js';
@@ -65,21 +65,22 @@ export async function runFlows(inputs: string[], opts: RunOptions = {}): Promise
   const flowId = await makeFlowIdFn();
   const sinks = await loadSinks(opts.sinks ?? [], 0, 1);
   const mode = outputMode(opts);
-  const core = new ShardCore({ worker: 0, workers: 1, table: opts.table, defrag: opts.defrag, records: mode !== 'none', ...(opts.alerts ? { alerts: opts.alerts } : {}) }, sinks, flowId);
+  const core = new ShardCore({ worker: 0, workers: 1, table: opts.table, defrag: opts.defrag, records: mode === 'records', lines: mode === 'eve', ...(opts.alerts ? { alerts: opts.alerts } : {}) }, sinks, flowId);
   // One shard: its runs are already in output order.
   const deliver = flowDelivery(opts);
   const emit = (recs: FlowRecord[]): void => {
-    if (recs.length === 0) return;
-    if (mode === 'records') { for (const r of recs) { opts.onFlow!(r); if (opts.onFlowJson || opts.onFlowLines) deliverJson(opts, r); } return; }
-    const p = packFlows(recs, 'eve');
-    deliver(p, 0, p.count);
+    for (const r of recs) { opts.onFlow!(r); if (opts.onFlowJson || opts.onFlowLines) deliverJson(opts, r); }
   };
+  const emitLines = (p: PackedFlows | null): void => { if (p && p.count) deliver(p, 0, p.count); };
   const failed: { error?: unknown } = {};
   for await (const batch of inputBatches(inputs, opts, failed)) {
     core.processBatch(batch);
-    if (mode !== 'none') emit(core.takeEnded());
+    if (mode === 'records') emit(core.takeEnded());
+    else if (mode === 'eve') emitLines(core.takeLines());
   }
-  if (mode !== 'none') core.finish((recs) => emit(recs)); else core.finish();
+  if (mode === 'records') core.finish((recs) => emit(recs));
+  else if (mode === 'eve') core.finishLines((p) => emitLines(p));
+  else core.finish();
   const results: unknown[][] = [];
   for (const s of sinks) results.push([await s.finish()]);
   if (failed.error) throw failed.error;

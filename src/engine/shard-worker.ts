@@ -4,7 +4,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { viewBatch } from '../pcap/batch.js';
 import { ShardCore } from './core.js';
-import type { FlowRecord } from '../flow/record.js';
 import type { FromShard, ShardInit, SlotBuffers, ToShard } from './protocol.js';
 import { packFlows, type PackedFlows } from './packed.js';
 import { loadSinks, makeFlowIdFn } from './run.js';
@@ -24,7 +23,8 @@ export async function serveShard(port: MessagePort, init: ShardInit): Promise<vo
     sinks = await loadSinks(init.sinks, init.core.worker, init.core.workers);
     core = new ShardCore(init.core, sinks, flowId);
   } catch (e) { fail(e); return; }
-  const pack = (recs: FlowRecord[]): PackedFlows | null => (init.output === 'none' ? null : packFlows(recs, init.output));
+  // Records travel packed as record copies; EVE lines are written as flows end (lines mode of the core).
+  const take = (): PackedFlows | null => (init.output === 'eve' ? core.takeLines() : init.output === 'records' ? packFlows(core.takeEnded()) : null);
   post({ t: 'ready' });
   const slots: SlotBuffers[] = [];
   port.on('message', (m: ToShard) => {
@@ -33,14 +33,15 @@ export async function serveShard(port: MessagePort, init: ShardInit): Promise<vo
         if (m.bufs) slots[m.slot] = m.bufs;
         const b = slots[m.slot]!;
         core.processBatch(viewBatch(new Uint8Array(b.data, 0, m.len), b.index as unknown as ArrayBuffer, m.cap, m.count, m.source, m.firstIndex), new Uint8Array(b.shards, 0, m.count));
-        post({ t: 'done', slot: m.slot, clock: core.table.clock, out: init.output === 'none' ? null : pack(core.takeEnded()) });
+        post({ t: 'done', slot: m.slot, clock: core.table.clock, out: take() });
       } catch (e) { fail(e); }
       return;
     }
     void (async () => {
       try {
         const clock = core.table.clock;
-        if (init.output !== 'none') core.finish((recs, last) => post({ t: 'flows', clock, last, out: pack(recs) }));
+        if (init.output === 'eve') core.finishLines((p, last) => post({ t: 'flows', clock, last, out: p }));
+        else if (init.output === 'records') core.finish((recs, last) => post({ t: 'flows', clock, last, out: packFlows(recs) }));
         else core.finish();
         const results: unknown[] = [];
         for (const s of sinks) results.push(await s.finish());

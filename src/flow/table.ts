@@ -80,9 +80,19 @@ const SLOT_SPAN = 1 << 22;
 /** Record keys are carved from 64 KiB slabs: one ArrayBuffer per ~1500 records instead of one each. */
 const SLAB_KEYS = 1489;
 
+/** A record with every field present (one object shape for all records), to be filled by the table. */
+function blankRecord(key: Uint8Array): FlowRecord {
+  return {
+    flowId: 0n, communityId: '', key, hash: 0, srcIp: '', dstIp: '', srcPort: 0, dstPort: 0, proto: 0, ipVersion: 0, vlan: NO_VLAN,
+    startSec: 0, startNsec: 0, endSec: 0, endNsec: 0, pktsToServer: 0, pktsToClient: 0, bytesToServer: 0, bytesToClient: 0,
+    state: 'new', reason: 'shutdown', tcpFlagsTs: 0, tcpFlagsTc: 0, seq: 0, endedAt: 0, icmpType: -1, icmpCode: -1,
+  };
+}
+
 /**
- * Flow table for one shard; `onEnd` receives each flow after its last packet with its slot, except the flows for
- * which `wants(slot)` returns false (no record is built for those).
+ * Flow table for one shard; `onEnd` receives each flow after its last packet with its slot. For the flows where
+ * `wants(slot)` returns false no record is built: with `scratch` they come in one reused record (valid only
+ * during the call), without it they end silently.
  */
 export class FlowTable {
   readonly counters: FlowTableCounters = { flows: 0, packets: 0, bytes: 0, active: 0, maxActive: 0, timeouts: 0, forced: 0, tcpReuse: 0, shutdown: 0 };
@@ -124,13 +134,16 @@ export class FlowTable {
   #slabUsed = SLAB_KEYS;
   #nextCheck = Infinity;
   #seqNext = 0;
+  /** The record reused for flows `wants` declines (see the class comment), or null: such flows end silently. */
+  readonly #scratch: FlowRecord | null;
   readonly #cid: CommunityIdOptions;
   readonly #a4 = new Uint8Array(4);
   readonly #b4 = new Uint8Array(4);
   readonly #a16 = new Uint8Array(16);
   readonly #b16 = new Uint8Array(16);
 
-  constructor(opts: FlowTableOptions, readonly onEnd: (rec: FlowRecord, slot: number) => void, readonly flowId: FlowIdFn, readonly wants: ((slot: number) => boolean) | null = null) {
+  constructor(opts: FlowTableOptions, readonly onEnd: (rec: FlowRecord, slot: number) => void, readonly flowId: FlowIdFn, readonly wants: ((slot: number) => boolean) | null = null, scratch = false) {
+    this.#scratch = scratch ? blankRecord(new Uint8Array(KEY_BYTES)) : null;
     this.maxFlows = Math.max(1, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
     this.#cid = opts.communityId ?? {};
     GROUPS.forEach((g, gi) => {
@@ -298,13 +311,18 @@ export class FlowTable {
     return s;
   }
 
-  /** A new record for slot `s`: addresses, ports, ids from the key; counters from the slot. */
+  /** A new record for slot `s` (its key carved from the current slab). */
   #build(s: number): FlowRecord {
-    const U = this.#u32, I = this.#i32, B = this.#u8, D = this.#f64;
-    const o = s * SLOT_WORDS, ob = s * SLOT_BYTES, od = s * SLOT_F64;
     if (this.#slabUsed === SLAB_KEYS) { this.#slab = new Uint8Array(SLAB_KEYS * KEY_BYTES); this.#slabUsed = 0; }
     const kOff = this.#slabUsed++ * KEY_BYTES;
-    const key = this.#slab.subarray(kOff, kOff + KEY_BYTES);
+    return this.#fill(s, blankRecord(this.#slab.subarray(kOff, kOff + KEY_BYTES)));
+  }
+
+  /** Fill record `r` (and its key array) from slot `s`: addresses, ports, ids from the key; counters from the slot. */
+  #fill(s: number, r: FlowRecord): FlowRecord {
+    const U = this.#u32, I = this.#i32, B = this.#u8, D = this.#f64;
+    const o = s * SLOT_WORDS, ob = s * SLOT_BYTES, od = s * SLOT_F64;
+    const key = r.key;
     key.set(B.subarray(ob, ob + KEY_BYTES));
     const ver = key[0]!, proto = key[1]!, alen = ver === 4 ? 4 : 16;
     const cliA = (B[ob + B_FLAGS]! & F_CLIENT_A) !== 0;
@@ -317,24 +335,22 @@ export class FlowTable {
     // Community ID over the client → server tuple; for ICMP the first packet's type and code (mapped inside).
     const A = alen === 4 ? this.#a4 : this.#a16, Bb = alen === 4 ? this.#b4 : this.#b16;
     for (let k = 0; k < alen; k++) { A[k] = key[ca + k]!; Bb[k] = key[sa + k]!; }
-    const cid = communityId(proto, A, Bb, icmp ? Math.max(0, icmpType) : srcPort, icmp ? Math.max(0, icmpCode) : dstPort, this.#cid);
     const startSec = D[od + D_START]!, startNsec = U[o + W_START_NS]!;
-    return {
-      flowId: this.flowId(key, startSec, startNsec),
-      communityId: cid,
-      key, hash: U[o + W_HASH]!,
-      srcIp: ipString(key, ca, alen), dstIp: ipString(key, sa, alen),
-      srcPort, dstPort,
-      proto, ipVersion: ver,
-      // Untagged flows share one frozen empty array (no allocation per flow).
-      vlan: v1 ? [v0, v1] : v0 ? [v0] : NO_VLAN,
-      startSec, startNsec, endSec: D[od + D_END]!, endNsec: U[o + W_END_NS]!,
-      pktsToServer: U[o + W_PKTS]!, pktsToClient: U[o + W_PKTS + 1]!,
-      bytesToServer: D[od + D_BYTES]!, bytesToClient: D[od + D_BYTES + 1]!,
-      state: STATE_NAMES[B[ob + B_STATE]!]!, reason: 'shutdown', tcpFlagsTs: B[ob + B_TS]!, tcpFlagsTc: B[ob + B_TC]!,
-      seq: D[od + D_SEQ]!, endedAt: 0,
-      icmpType, icmpCode,
-    };
+    r.flowId = this.flowId(key, startSec, startNsec);
+    r.communityId = communityId(proto, A, Bb, icmp ? Math.max(0, icmpType) : srcPort, icmp ? Math.max(0, icmpCode) : dstPort, this.#cid);
+    r.hash = U[o + W_HASH]!;
+    r.srcIp = ipString(key, ca, alen); r.dstIp = ipString(key, sa, alen);
+    r.srcPort = srcPort; r.dstPort = dstPort;
+    r.proto = proto; r.ipVersion = ver;
+    // Untagged flows share one frozen empty array (no allocation per flow).
+    r.vlan = v1 ? [v0, v1] : v0 ? [v0] : NO_VLAN;
+    r.startSec = startSec; r.startNsec = startNsec; r.endSec = D[od + D_END]!; r.endNsec = U[o + W_END_NS]!;
+    r.pktsToServer = U[o + W_PKTS]!; r.pktsToClient = U[o + W_PKTS + 1]!;
+    r.bytesToServer = D[od + D_BYTES]!; r.bytesToClient = D[od + D_BYTES + 1]!;
+    r.state = STATE_NAMES[B[ob + B_STATE]!]!; r.reason = 'shutdown'; r.tcpFlagsTs = B[ob + B_TS]!; r.tcpFlagsTc = B[ob + B_TC]!;
+    r.seq = D[od + D_SEQ]!; r.endedAt = 0;
+    r.icmpType = icmpType; r.icmpCode = icmpCode;
+    return r;
   }
 
   /** Copy the changing fields of slot `s` into its record. */
@@ -412,8 +428,10 @@ export class FlowTable {
     if (reason === 'timeout') c.timeouts++; else if (reason === 'forced') c.forced++; else if (reason === 'tcp_reuse') c.tcpReuse++; else c.shutdown++;
     let rec: FlowRecord | undefined;
     if (this.#u8[s * SLOT_BYTES + B_FLAGS]! & F_REC) { rec = this.#recs[s]; this.#recs[s] = undefined; }
-    if (rec === undefined && this.wants !== null && !this.wants(s)) { this.#u8[s * SLOT_BYTES + B_STATE] = ST_FREE; this.#free[this.#nfree++] = s; return; }
-    if (rec === undefined) rec = this.#build(s);
+    if (rec === undefined && this.wants !== null && !this.wants(s)) {
+      if (this.#scratch === null) { this.#u8[s * SLOT_BYTES + B_STATE] = ST_FREE; this.#free[this.#nfree++] = s; return; }
+      rec = this.#fill(s, this.#scratch);
+    } else if (rec === undefined) rec = this.#build(s);
     else this.#sync(s, rec);
     this.#u8[s * SLOT_BYTES + B_STATE] = ST_FREE;
     this.#free[this.#nfree++] = s;
