@@ -40,9 +40,15 @@ export function splitFileName(flow: FlowRecord, name: SplitOptions['name'] = 'co
 
 class OutFile {
   fd = -1;
-  buf = new Uint8Array(256);
+  buf: Uint8Array = EMPTY;
   pos = 0;
   constructor(readonly path: string, readonly linkType: number, public created: boolean) {}
+}
+
+const EMPTY = new Uint8Array(0);
+
+function putLe32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v & 0xff; b[p + 1] = (v >>> 8) & 0xff; b[p + 2] = (v >>> 16) & 0xff; b[p + 3] = v >>> 24;
 }
 
 /** Module entry for runFlows(): one SplitSink per worker. */
@@ -64,6 +70,9 @@ export class SplitSink implements FlowSink<SplitResult> {
   #buffered = 0;
   readonly #reuse: boolean;
   readonly #dirty = new Set<OutFile>();
+  /** The batch bytes last copied from, as a Buffer. */
+  #srcOf: Uint8Array | null = null;
+  #src: Buffer = Buffer.alloc(0);
 
   constructor(o: SplitOptions) {
     this.#o = { name: 'community-id', maxOpen: 128, maxBuffered: 32 << 20, ...o };
@@ -116,16 +125,16 @@ export class SplitSink implements FlowSink<SplitResult> {
     if (batch.linkType[i]! !== f.linkType) this.result.linkTypeMismatch++;
     const need = f.pos + 16 + n;
     if (need > f.buf.length) {
-      const nb = new Uint8Array(Math.max(need, f.buf.length * 2));
+      // Room for the file header too: it is put in front of the first records when the file is created.
+      const nb = Buffer.allocUnsafe(Math.max(need + 24, f.buf.length * 2));
       nb.set(f.buf.subarray(0, f.pos));
       f.buf = nb;
     }
-    const dv = new DataView(f.buf.buffer, f.pos, 16);
-    dv.setUint32(0, batch.tsSec[i]!, true);
-    dv.setUint32(4, batch.tsNsec[i]!, true);
-    dv.setUint32(8, n, true);
-    dv.setUint32(12, batch.origlen[i]!, true);
-    f.buf.set(batch.buf.subarray(o, o + n), f.pos + 16);
+    const b = f.buf, p = f.pos;
+    putLe32(b, p, batch.tsSec[i]!); putLe32(b, p + 4, batch.tsNsec[i]!); putLe32(b, p + 8, n); putLe32(b, p + 12, batch.origlen[i]!);
+    // One Buffer view per batch: packet bytes are copied without a view per packet.
+    if (batch.buf !== this.#srcOf) { this.#srcOf = batch.buf; this.#src = Buffer.from(batch.buf.buffer, batch.buf.byteOffset, batch.buf.byteLength); }
+    this.#src.copy(b, p + 16, o, o + n);
     f.pos += 16 + n;
     this.#buffered += 16 + n;
     this.#dirty.add(f);
@@ -158,7 +167,7 @@ export class SplitSink implements FlowSink<SplitResult> {
     f.pos = 0;
     this.#dirty.delete(f);
     // Give back big buffers: an idle flow keeps at most 4 KiB.
-    if (f.buf.length > 4096) f.buf = new Uint8Array(256);
+    if (f.buf.length > 4096) f.buf = EMPTY;
   }
 
   #close(f: OutFile): void {
