@@ -5,15 +5,13 @@
 // or cannot load its sinks fails the run with a WorkerError carrying the cause; remaining workers are terminated.
 
 import { Worker } from 'node:worker_threads';
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import { ERR, FlowcarveError, WorkerError } from '../errors.js';
-import { CaptureParser } from '../pcap/parser.js';
-import { GZIP_MAGIC0, GZIP_MAGIC1 } from '../pcap/format.js';
+import { ERR, WorkerError } from '../errors.js';
+import type { RegionRing, RegionSlot } from '../pcap/region-reader.js';
 import { INDEX_BYTES_PER_PACKET, viewBatch, type PacketBatch } from '../pcap/batch.js';
 import { ShardMapper, sumCounters, type CoreCounters } from './core.js';
 import { FlowMerger } from './merge.js';
 import type { FromShard, ShardInit, SlotBuffers, ToShard } from './protocol.js';
-import { flowDelivery, inputBatches, outputMode, type RunOptions, type RunResult } from './run.js';
+import { flowDelivery, outputMode, readInputs, type RunOptions, type RunResult } from './run.js';
 
 /** Compiled worker entry, relative to this module (dist/src/engine → dist/workers). */
 export const SHARD_WORKER_URL = new URL('../../workers/shard.js', import.meta.url);
@@ -22,7 +20,7 @@ export const DEFAULT_RING_SLOTS = 8;
 /** Minimum bytes of a ring slot's data buffer (grown per slot when a batch is larger). */
 const SLOT_BYTES = 2 << 20;
 
-interface Slot { data: SharedArrayBuffer; index: SharedArrayBuffer; shards: SharedArrayBuffer; cap: number; refs: number; sent: SlotBuffers | null }
+interface Slot extends RegionSlot { data: SharedArrayBuffer; index: SharedArrayBuffer; shards: SharedArrayBuffer; refs: number; sent: SlotBuffers | null }
 
 /** Run the pipeline over N workers (see the module comment); same options and result as runFlows. */
 export async function runParallel(inputs: string[], opts: RunOptions, n: number): Promise<RunResult> {
@@ -99,21 +97,11 @@ export async function runParallel(inputs: string[], opts: RunOptions, n: number)
     slots[k]!.refs = n;
     for (const wk of workers) wk.postMessage(msg);
   };
+  // Plain files are read straight into the slots (no copy); a slot without packets goes back to the free list.
+  const ring: RegionRing<Slot> = { slots, acquire, send, release: (k) => { free.push(k); }, alloc: (b) => new SharedArrayBuffer(b) };
   try {
-    for (const input of inputs) {
-      // Plain capture files are read straight into the ring (no copy); stdin and gzip go through the reader.
-      const direct = await readIntoRing(input, slots, free, acquire, send, opts.read?.chunkSize ?? SLOT_BYTES);
-      let error = direct.error;
-      if (!direct.handled) {
-        const one: { error?: unknown } = {};
-        for await (const batch of inputBatches([input], { ...opts, onInputError: undefined }, one)) send(await acquire(), batch);
-        error = one.error;
-      }
-      if (error === undefined) continue;
-      if (error instanceof FlowcarveError && opts.onInputError) { opts.onInputError(error); continue; }
-      failedInput.error = error;
-      break;
-    }
+    const r = await readInputs(inputs, opts, ring, opts.read?.chunkSize ?? SLOT_BYTES, async (batch) => send(await acquire(), batch));
+    if (r.error !== undefined) failedInput.error = r.error;
     if (failure) throw failure;
     for (const wk of workers) wk.postMessage({ t: 'end' } satisfies ToShard);
     await race(new Promise<void>((res) => { if (resultCount === n) res(); else wakeDone = res; }));
@@ -130,7 +118,7 @@ export async function runParallel(inputs: string[], opts: RunOptions, n: number)
 
 /**
  * Ring slot `s` as the message for `batch`, mapping its packets to shards. A batch read into the slot (see
- * readIntoRing) is sent as it is; any other is copied in (bytes and index), growing the slot's buffers when needed.
+ * readRegions) is sent as it is; any other is copied in (bytes and index), growing the slot's buffers when needed.
  */
 function fillSlot(s: Slot, k: number, batch: PacketBatch, mapper: ShardMapper): ToShard {
   const len = batch.buf.length;
@@ -154,54 +142,4 @@ function fillSlot(s: Slot, k: number, batch: PacketBatch, mapper: ShardMapper): 
   const sent = s.sent;
   const bufs = sent && sent.data === s.data && sent.index === s.index && sent.shards === s.shards ? null : (s.sent = { data: s.data, index: s.index, shards: s.shards });
   return { t: 'batch', slot: k, bufs, cap, len, count: c, source: batch.source, firstIndex: batch.firstIndex };
-}
-
-/**
- * Read plain capture file `path` straight into ring slots: each region is the previous region's unconsumed tail
- * (copied to the slot's start) plus the next read, indexed in place (bytes and index in the slot's shared
- * buffers). `handled` is false, with nothing read, for stdin, gzip and unopenable inputs (the stream reader
- * handles those and words their errors). A format error comes back after every complete packet before it was sent.
- */
-async function readIntoRing(path: string, slots: Slot[], free: number[], acquire: () => Promise<number>, send: (k: number, b: PacketBatch) => void, readSize: number): Promise<{ handled: boolean; error?: unknown }> {
-  if (path === '-') return { handled: false };
-  let fh: FileHandle;
-  try {
-    if (!(await stat(path)).isFile()) return { handled: false };
-    fh = await open(path, 'r');
-  } catch { return { handled: false }; }
-  try {
-    const magic = new Uint8Array(2);
-    const { bytesRead } = await fh.read(magic, 0, 2, 0);
-    if (bytesRead === 2 && magic[0] === GZIP_MAGIC0 && magic[1] === GZIP_MAGIC1) return { handled: false };
-    const parser = new CaptureParser(path);
-    const step = Math.max(64, readSize);
-    let pos = 0, eof = false;
-    let tail: Uint8Array = new Uint8Array(0);
-    for (;;) {
-      const k = await acquire();
-      const s = slots[k]!;
-      // A record larger than the last region (nothing consumed from a full region) needs a bigger slot.
-      const need = tail.length + step;
-      if (s.data.byteLength < need) s.data = new SharedArrayBuffer(Math.max(need, s.data.byteLength * 2));
-      const view = new Uint8Array(s.data);
-      if (tail.length) { if (tail.buffer === s.data) view.copyWithin(0, tail.byteOffset, tail.byteOffset + tail.length); else view.set(tail, 0); }
-      let have = tail.length;
-      while (!eof && have < need) {
-        const r = await fh.read(view, have, need - have, pos);
-        if (r.bytesRead === 0) eof = true;
-        pos += r.bytesRead; have += r.bytesRead;
-      }
-      const region = view.subarray(0, have);
-      const idxBytes = parser.indexBytesFor(have);
-      if (s.index.byteLength < idxBytes) { s.index = new SharedArrayBuffer(Math.max(idxBytes, s.index.byteLength * 2)); s.cap = Math.floor(s.index.byteLength / INDEX_BYTES_PER_PACKET); }
-      const { batch, used } = parser.pushRegion(region, { buffer: s.index });
-      tail = region.subarray(used);
-      if (batch && batch.count > 0) send(k, batch);
-      else free.push(k); // nothing to send: the tail stays readable until the next acquire reuses the slot
-      if (parser.error) return { handled: true, error: parser.error };
-      if (eof) { parser.regionEnd(tail); return { handled: true, ...(parser.error ? { error: parser.error } : {}) }; }
-    }
-  } finally {
-    await fh.close();
-  }
 }

@@ -5,7 +5,8 @@
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import xxhash from 'xxhash-wasm';
-import { CaptureReader, type ReadOptions } from '../pcap/reader.js';
+import { CaptureReader, DEFAULT_CHUNK, type ReadOptions } from '../pcap/reader.js';
+import { readRegions, type RegionRing, type RegionSlot } from '../pcap/region-reader.js';
 import type { PacketBatch } from '../pcap/batch.js';
 import { FlowcarveError } from '../errors.js';
 import type { DefragOptions } from '../flow/defrag.js';
@@ -72,12 +73,16 @@ export async function runFlows(inputs: string[], opts: RunOptions = {}): Promise
     for (const r of recs) { opts.onFlow!(r); if (opts.onFlowJson || opts.onFlowLines) deliverJson(opts, r); }
   };
   const emitLines = (p: PackedFlows | null): void => { if (p && p.count) deliver(p, 0, p.count); };
-  const failed: { error?: unknown } = {};
-  for await (const batch of inputBatches(inputs, opts, failed)) {
+  const onBatch = (batch: PacketBatch): void => {
     core.processBatch(batch);
     if (mode === 'records') emit(core.takeEnded());
     else if (mode === 'eve') emitLines(core.takeLines());
-  }
+  };
+  // Two buffers taking turns: a batch is done with when processBatch returns (sinks copy what they keep).
+  const slots: RegionSlot[] = [0, 1].map(() => ({ data: new ArrayBuffer(0), index: new ArrayBuffer(0), cap: 0 }));
+  let turn = 0;
+  const ring: RegionRing<RegionSlot> = { slots, acquire: () => (turn ^= 1), send: (_k, b) => onBatch(b), release: () => {}, alloc: (b) => new ArrayBuffer(b) };
+  const failed = await readInputs(inputs, opts, ring, opts.read?.chunkSize ?? DEFAULT_CHUNK, onBatch);
   if (mode === 'records') core.finish((recs) => emit(recs));
   else if (mode === 'eve') core.finishLines((p) => emitLines(p));
   else core.finish();
@@ -116,6 +121,27 @@ export function flowDelivery(opts: RunOptions): (p: PackedFlows, from: number, t
       for (let i = from; i < to; i++) { const e = ends[i]!; opts.onFlowJson(buf.toString('latin1', s, e - 1)); s = e; }
     }
   };
+}
+
+/**
+ * Read every input in order: plain capture files through `ring` (readRegions), other inputs (stdin, gzip) as
+ * stream batches to `onBatch`. A faulty input is reported to opts.onInputError and skipped past; without that
+ * callback reading stops and the fault comes back as `error` (the caller finishes, then throws).
+ */
+export async function readInputs<S extends RegionSlot>(inputs: string[], opts: RunOptions, ring: RegionRing<S>, readSize: number, onBatch: (b: PacketBatch) => void | Promise<void>): Promise<{ error?: unknown }> {
+  for (const input of inputs) {
+    const direct = await readRegions(input, ring, readSize);
+    let error = direct.error;
+    if (!direct.handled) {
+      const one: { error?: unknown } = {};
+      for await (const batch of inputBatches([input], { ...opts, onInputError: undefined }, one)) await onBatch(batch);
+      error = one.error;
+    }
+    if (error === undefined) continue;
+    if (error instanceof FlowcarveError && opts.onInputError) { opts.onInputError(error); continue; }
+    return { error };
+  }
+  return {};
 }
 
 /**
