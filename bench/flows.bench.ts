@@ -1,8 +1,8 @@
 // Flow pipeline throughput on the benchmark capture (bench/gen-capture.ts; FLOWCARVE_BENCH_SIZE=256MiB for a
 // smaller file): `flowcarve flows` and `flowcarve split` end to end with 1 and 2 workers (MB/s, packets/s, peak
 // RSS) beside `tcpdump -r FILE -w /dev/null` in the same run; and the parallel designs behind the same flow work:
-//   broadcast — the engine's design: record-aligned batches copied once into a SharedArrayBuffer ring, every
-//               worker walks all headers and keeps only its flows;
+//   broadcast — the engine's design: plain files read straight into a SharedArrayBuffer ring of record-aligned
+//               batches, the main thread maps packets to shards, every worker keeps only its flows;
 //   route     — the main thread decodes + hashes every packet and copies it into its shard's batch, batches are
 //               transferred (and recycled) to the shard, by plain worker_threads messages or by piscina tasks
 //               (one single-thread pool per shard, so ordering stays ours).
