@@ -60,11 +60,14 @@ async function main(): Promise<void> {
     metrics.push({ name: `${name}: complete HTTP bodies of files.tsv missing from the store`, value: missing, unit: 'files', target: { max: 0 } });
     console.error(`${name}: ${r.s.toFixed(2)} s, ${(MB / r.s).toFixed(0)} MB/s, RSS ${(r.rssKiB / 1024).toFixed(0)} MiB, ${complete.length - missing}/${complete.length} bodies stored; ${r.stderr.trim().split('\n').filter((l) => !l.startsWith('__RSS')).pop()}`);
   }
-  // Hash only (no filestore writes): the CPU cost of reassembly + parsing + hashing alone.
-  const h = timed([process.execPath, CLI, 'files', '--no-store', '--eve-out', join(work, 'eve-hash.json'), cap.path]);
-  if (h.status === 0) {
-    metrics.push({ name: 'flowcarve files --no-store (hash only)', value: MB / h.s, unit: 'MB/s', ...(tcpflowS ? { ratio: { value: tcpflowS / h.s, vs: 'tcpflow' } } : {}) });
-    console.error(`flowcarve files --no-store: ${h.s.toFixed(2)} s, ${(MB / h.s).toFixed(0)} MB/s, RSS ${(h.rssKiB / 1024).toFixed(0)} MiB`);
+  // Hash only (no filestore writes): the CPU cost of reassembly + parsing + hashing alone, 1 and 2 workers.
+  for (const workers of [1, 2]) {
+    const h = timed([process.execPath, CLI, 'files', '--no-store', '--workers', String(workers), '--eve-out', join(work, `eve-hash-${workers}.json`), cap.path]);
+    if (h.status !== 0) continue;
+    const name = workers === 1 ? 'flowcarve files --no-store (hash only)' : `flowcarve files --no-store --workers ${workers} (hash only)`;
+    metrics.push({ name, value: MB / h.s, unit: 'MB/s', ...(tcpflowS ? { ratio: { value: tcpflowS / h.s, vs: 'tcpflow' } } : {}) });
+    if (h.rssKiB) metrics.push({ name: `${name} peak RSS`, value: h.rssKiB / 1024, unit: 'MiB' });
+    console.error(`${name}: ${h.s.toFixed(2)} s, ${(MB / h.s).toFixed(0)} MB/s, RSS ${(h.rssKiB / 1024).toFixed(0)} MiB`);
   }
   // Stores are deleted only now: on ext4, creating files right after deleting many makes the allocator skip
   // recently freed inodes (measured here: file creation 20-50x slower for a while), which would charge one

@@ -69,15 +69,18 @@ export function makeEvent(o: {
 const BIG_ID = /"(flow_id|parent_id)":"(\d+)"/g;
 const FLOW_ID = '"flow_id":"';
 const PARENT_ID = '"parent_id":"';
+const ANY_ID = '_id":"';
 
 /** One JSON line (no newline): flow_id and parent_id as bare integers like EVE. */
 export function fileinfoJson(ev: FileEvent): string {
   const s = JSON.stringify(ev);
   // Fast path: flow_id follows the fixed-format timestamp, so its first occurrence is the field; unquote its
-  // digits. Any other id to unquote (parent_id, a nested flow_id) takes the general replace.
+  // digits. Any other id to unquote (parent_id, a nested flow_id: both contain `_id":"`) takes the general replace.
   const k = s.indexOf(FLOW_ID);
-  const a = k + FLOW_ID.length, b = k < 0 ? -1 : s.indexOf('"', a);
-  if (b <= a || !/^\d+$/.test(s.slice(a, b)) || s.includes(FLOW_ID, b) || s.includes(PARENT_ID)) return s.replace(BIG_ID, '"$1":$2');
+  if (k < 0) return s.replace(BIG_ID, '"$1":$2');
+  const a = k + FLOW_ID.length, b = s.indexOf('"', a);
+  if (b <= a || s.indexOf(ANY_ID, b) >= 0 || s.lastIndexOf(PARENT_ID, k) >= 0) return s.replace(BIG_ID, '"$1":$2');
+  for (let i = a; i < b; i++) { const c = s.charCodeAt(i); if (c < 0x30 || c > 0x39) return s.replace(BIG_ID, '"$1":$2'); }
   return s.slice(0, a - 1) + s.slice(a, b) + s.slice(b + 1);
 }
 

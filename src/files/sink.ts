@@ -5,12 +5,13 @@
 // pruning) so the output is the same for any worker count. extractFiles() is the library entry point.
 
 import { fileURLToPath } from 'node:url';
+import { FlowcarveError } from '../errors.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { FlowSink, PacketContext, SinkContext } from '../engine/sink.js';
 import { runFlows, type RunOptions } from '../engine/run.js';
 import type { Direction, Expectation, FlowInfo, ProtocolContext, ProtocolModule, ProtocolParser } from './protocols/contract.js';
-import { Memcap, TcpConnection, newReassemblyCounters, REASSEMBLY_MAX_PENDING, REASSEMBLY_MEMCAP, REASSEMBLY_DEPTH, type ReassemblyCounters, type StreamOutput } from './reassembly/index.js';
-import { Tracker, type FinishedFile, type HashName, type TrackerCounters, type FlowFiles } from './tracker.js';
+import { Memcap, StreamDir, tcpSegment, newReassemblyCounters, REASSEMBLY_MAX_PENDING, REASSEMBLY_MEMCAP, REASSEMBLY_DEPTH, type ReassemblyCounters, type StreamOutput } from './reassembly/index.js';
+import { Tracker, type FlowFiles, type FlowFilesHost, type FinishedFile, type HashName, type TrackerCounters } from './tracker.js';
 import { Filestore, type FilestoreCounters } from './filestore.js';
 import { compareFileOrder, fileinfoJson, type FileEvent } from './fileinfo.js';
 import { PROTOCOLS } from './registry.js';
@@ -21,6 +22,8 @@ export const FILES_MAX_PROBE = 4096;
 export const FILES_MAX_HOLD = 64 * 1024;
 
 const EMPTY = new Uint8Array(0);
+/** Code of the error raised when the sink's own bookkeeping is broken (a bug, never an input fault). */
+export const ERR_FILES_STATE = 'ERR_FILES_STATE';
 const DIRECTIONS: readonly Direction[] = [0, 1];
 
 /** Options of the file sink (structured-clone-able: they travel to workers). */
@@ -73,14 +76,23 @@ function isFallback(m: ProtocolModule): m is FallbackModule { return (m as Parti
 
 const enum Mode { Probing, Parsing, Ignored }
 
-/** Per-flow state; it is the StreamOutput of direction 0 (a Dir1Output that of direction 1), so no closures per flow. */
-class FlowState implements StreamOutput {
+/**
+ * Per-flow state. It is also the flow's StreamOutput (both directions) and its parser's ProtocolContext, so a
+ * flow costs no closures and few objects: flows live long, and every object they hold is garbage-collector work.
+ */
+class FlowState implements StreamOutput, ProtocolContext, FlowFilesHost {
   mode = Mode.Probing;
-  conn: TcpConnection | null = null;
+  /** TCP reassembly of directions 0 and 1 (null for UDP, and once the flow is ignored). */
+  d0: StreamDir | null = null;
+  d1: StreamDir | null = null;
   parser: ProtocolParser | null = null;
   module: ProtocolModule | null = null;
-  files: FlowFiles | null = null;
+  /** The flow's files (set when a parser starts, before the parser sees this context). */
+  files!: FlowFiles;
+  /** The flow's identity, built from its record the first time something reads it (see FileSink.infoOf). */
   info: FlowInfo | null = null;
+  /** The flow's record, once something needed its identity (a probe or parser reading it, a file closing, the end). */
+  rec: FlowRecord | null = null;
   /** Copies of the bytes seen while probing, per direction (allocated on first hold). */
   head: [Uint8Array[], Uint8Array[]] | null = null;
   headLen0 = 0;
@@ -90,31 +102,31 @@ class FlowState implements StreamOutput {
   said1 = 0;
   /** Bytes held in `head` (charged to the memcap). */
   held = 0;
-  constructor(readonly sink: FileSink, readonly rec: FlowRecord) {}
-  data(b: Uint8Array): void { this.sink.deliver(this, 0, b); }
-  gap(n: number): void { this.sink.gapIn(this, 0, n); }
-}
-
-/** StreamOutput of direction 1 of a flow. */
-class Dir1Output implements StreamOutput {
-  constructor(readonly st: FlowState) {}
-  data(b: Uint8Array): void { this.st.sink.deliver(this.st, 1, b); }
-  gap(n: number): void { this.st.sink.gapIn(this.st, 1, n); }
+  /** `proto`, client and server ports: what probes read, known from the first packet without the record. */
+  constructor(readonly sink: FileSink, readonly proto: number, readonly srcPort: number, readonly dstPort: number) {}
+  data(b: Uint8Array, dir: Direction): void { this.sink.deliver(this, dir, b); }
+  gap(n: number, dir: Direction): void { this.sink.gapIn(this, dir, n); }
+  // ProtocolContext of the parser (set up by FileSink.#start).
+  get flow(): FlowInfo { return this.sink.infoOf(this); }
+  now(): { sec: number; nsec: number } { return this.sink.now(); }
+  expect(e: Expectation): void { this.sink.expect(e); }
+  note(ev: string): void { this.sink.note(ev); }
 }
 
 /**
- * The FlowInfo probes see: ports and addresses read from the record on demand, ids formatted only if a probe
- * asks. One per sink, re-pointed per call (probes must not keep it).
+ * The FlowInfo probes see: proto and ports from the flow state; ids and addresses (which need the flow record)
+ * only if a probe asks. One per sink, re-pointed per call (probes must not keep it).
  */
 class ProbeInfo implements FlowInfo {
-  rec: FlowRecord | null = null;
-  get flowId(): string { return this.rec!.flowId.toString(); }
-  get communityId(): string { return this.rec!.communityId; }
-  get srcIp(): string { return this.rec!.srcIp; }
-  get srcPort(): number { return this.rec!.srcPort; }
-  get dstIp(): string { return this.rec!.dstIp; }
-  get dstPort(): number { return this.rec!.dstPort; }
-  get proto(): number { return this.rec!.proto; }
+  st: FlowState | null = null;
+  constructor(readonly sink: FileSink) {}
+  get flowId(): string { return this.sink.infoOf(this.st!).flowId; }
+  get communityId(): string { return this.sink.infoOf(this.st!).communityId; }
+  get srcIp(): string { return this.sink.infoOf(this.st!).srcIp; }
+  get srcPort(): number { return this.st!.srcPort; }
+  get dstIp(): string { return this.sink.infoOf(this.st!).dstIp; }
+  get dstPort(): number { return this.st!.dstPort; }
+  get proto(): number { return this.st!.proto; }
 }
 
 /** The file-extraction FlowSink (one per worker). `onFile` sees each finished file in this worker (file_id per flow). */
@@ -128,13 +140,18 @@ export class FileSink implements FlowSink<FileSinkResult> {
   readonly fallback: FallbackModule | null;
   readonly udp: ProtocolModule[];
   readonly expectations: TimedExpectation[] = [];
-  readonly candidates: { flow: FlowInfo; parser: ProtocolParser; module: string }[] = [];
+  /** Flows run by the fallback module (their identity is read at finish(), after they ended). */
+  readonly #candidates: { st: FlowState; parser: ProtocolParser; module: string }[] = [];
   readonly counters: FileSinkCounters;
-  #flows = new Map<FlowRecord, FlowState>();
+  /** Per-flow state by the flow's table slot (see PacketContext.slot); undefined = no state. */
+  #flows: Array<FlowState | undefined> = [];
+  #active = 0;
+  /** The packet being handled (its flow's record is built on demand through it), null outside onPacket. */
+  #ctx: PacketContext | null = null;
   readonly #sequential: boolean;
   #sec = 0;
   #nsec = 0;
-  readonly #probeInfo = new ProbeInfo();
+  readonly #probeInfo = new ProbeInfo(this);
 
   constructor(o: FileSinkOptions = {}, ctx: SinkContext = { worker: 0, workers: 1 }, onFile?: (f: FinishedFile) => void, modules: ProtocolModule[] = PROTOCOLS) {
     const store = o.out ? new Filestore(o.out, `${process.pid}-${ctx.worker}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`) : null;
@@ -150,43 +167,88 @@ export class FileSink implements FlowSink<FileSinkResult> {
   }
 
   /** Flows with state (for tests of memory bounds). */
-  get activeFlows(): number { return this.#flows.size; }
+  get activeFlows(): number { return this.#active; }
 
   onPacket(ctx: PacketContext): void {
-    const rec = ctx.flow;
-    const proto = rec.proto;
-    if (proto !== 6 && (proto !== 17 || this.udp.length === 0)) { ctx.ignore(); return; }
-    let st = this.#flows.get(rec);
-    if (st === undefined) {
-      st = new FlowState(this, rec);
-      this.#flows.set(rec, st);
-      if (proto === 6) { this.counters.tcpFlows++; st.conn = new TcpConnection([st, new Dir1Output(st)], this.limits, this.memcap, this.rc); } else this.counters.udpFlows++;
-    }
-    if (st.mode === Mode.Ignored) { ctx.ignore(); this.#flows.delete(rec); return; }
     const v = ctx.view;
+    const proto = v.proto;
+    if (proto !== 6 && (proto !== 17 || this.udp.length === 0)) { ctx.ignore(); return; }
+    const slot = ctx.slot;
+    let st = this.#flows[slot];
+    if (st === undefined) {
+      // Client and server ports from the packet and its direction (the record is not built for this).
+      st = ctx.toServer ? new FlowState(this, proto, v.srcPort, v.dstPort) : new FlowState(this, proto, v.dstPort, v.srcPort);
+      this.#set(slot, st);
+      if (proto === 6) { this.counters.tcpFlows++; st.d0 = new StreamDir(st, this.limits, this.memcap, this.rc, 0); st.d1 = new StreamDir(st, this.limits, this.memcap, this.rc, 1); } else this.counters.udpFlows++;
+    }
     this.#sec = ctx.batch.tsSec[ctx.i]!;
     this.#nsec = ctx.batch.tsNsec[ctx.i]!;
+    this.#ctx = ctx;
     const dir: Direction = ctx.toServer ? 0 : 1;
     const payload = v.payloadLen > 0 && v.payload >= 0 ? v.buf.subarray(v.payload, v.payload + v.payloadLen) : EMPTY;
-    if (st.conn) st.conn.segment(dir, v.tcpFlags, v.tcpSeq, v.tcpAck, payload);
+    if (st.d0 !== null) tcpSegment(st.d0, st.d1!, dir, v.tcpFlags, v.tcpSeq, v.tcpAck, payload);
     else if (payload.length) this.deliver(st, dir, payload);
+    this.#ctx = null;
     // A flow no protocol claimed needs no more packets: the engine stops handing them over (and sends no end).
-    if ((st.mode as Mode) === Mode.Ignored) { ctx.ignore(); this.#flows.delete(rec); }
+    if ((st.mode as Mode) === Mode.Ignored) { ctx.ignore(); this.#clear(slot); }
   }
 
-  onFlowEnd(rec: FlowRecord): void {
-    const st = this.#flows.get(rec);
-    if (!st) return;
-    this.#flows.delete(rec);
-    this.#sec = rec.endSec; this.#nsec = rec.endNsec;
-    if (st.mode !== Mode.Ignored && st.conn) st.conn.flush();
+  onFlowEnd(rec: FlowRecord, slot: number): void {
+    const st = this.#flows[slot];
+    if (st === undefined) return;
+    this.#clear(slot);
+    st.rec ??= rec;
+    this.#end(st, rec.endSec, rec.endNsec);
+  }
+
+  #set(slot: number, st: FlowState): void {
+    const f = this.#flows;
+    while (f.length <= slot) f.push(undefined);
+    f[slot] = st;
+    this.#active++;
+  }
+
+  #clear(slot: number): void {
+    this.#flows[slot] = undefined;
+    this.#active--;
+  }
+
+  /** The flow ended at (sec, nsec): flush reassembly, decide a flow still probing, close its parser. */
+  #end(st: FlowState, sec: number, nsec: number): void {
+    this.#sec = sec; this.#nsec = nsec;
+    // Locals: a flush can end in the flow being ignored, which clears st.d0/d1.
+    const d0 = st.d0, d1 = st.d1;
+    if (st.mode !== Mode.Ignored && d0 !== null) { d0.flush(); d1!.flush(); }
     if (st.mode === Mode.Probing) this.#decide(st, true);
     if (st.parser) st.parser.close();
-    if (st.conn) { st.conn.dirs[0].drop(); st.conn.dirs[1].drop(); }
+    if (d0 !== null) { d0.drop(); d1!.drop(); }
+  }
+
+  /** The FlowInfo of a flow (ids and addresses from its record: built now if nobody asked before). */
+  infoOf(st: FlowState): FlowInfo {
+    if (!st.info) {
+      const r = st.rec ??= this.#recordOf(st);
+      st.info = { flowId: r.flowId.toString(), communityId: r.communityId, srcIp: r.srcIp, srcPort: r.srcPort, dstIp: r.dstIp, dstPort: r.dstPort, proto: r.proto };
+    }
+    return st.info;
+  }
+
+  #recordOf(st: FlowState): FlowRecord {
+    const ctx = this.#ctx;
+    // Bytes reach a parser only while a packet of that flow is handled or at its end (which passes the record).
+    if (ctx === null || this.#flows[ctx.slot] !== st) throw new FlowcarveError(ERR_FILES_STATE, 'file sink: a flow record was needed outside its packets');
+    return ctx.flow;
   }
 
   async finish(): Promise<FileSinkResult> {
-    for (const rec of [...this.#flows.keys()]) this.onFlowEnd(rec);
+    // Flows the engine never ended (it ends every flow before finish(); kept for direct use): closed here.
+    for (let slot = 0; slot < this.#flows.length; slot++) {
+      const st = this.#flows[slot];
+      if (st === undefined) continue;
+      this.#clear(slot);
+      if (st.rec === null && st.mode === Mode.Probing) continue; // never identified: nothing to report
+      this.#end(st, this.#sec, this.#nsec);
+    }
     for (const f of [...this.tracker.open]) f.close('TRUNCATED');
     if (this.tracker.store) await this.tracker.store.drain();
     this.counters.memcapPeak = this.memcap.peak;
@@ -200,10 +262,11 @@ export class FileSink implements FlowSink<FileSinkResult> {
       e[f.direction] = k;
       byFlow.set(key, e);
     });
-    const candidates: CandidateOut[] = this.candidates.map((c) => {
+    const candidates: CandidateOut[] = this.#candidates.map((c) => {
+      const flow = this.infoOf(c.st);
       const p = c.parser as unknown as { candidate?: () => { flow: FlowInfo; first: CandidateOut['first'] } };
-      const cand = p.candidate ? p.candidate() : { flow: c.flow, first: [null, null] as CandidateOut['first'] };
-      return { flow: cand.flow, first: cand.first, files: byFlow.get(c.flow.flowId) ?? [-1, -1], module: c.module };
+      const cand = p.candidate ? p.candidate() : { flow, first: [null, null] as CandidateOut['first'] };
+      return { flow: cand.flow, first: cand.first, files: byFlow.get(flow.flowId) ?? [-1, -1], module: c.module };
     });
     return { files, expectations: this.expectations, candidates, counters: this.counters };
   }
@@ -227,7 +290,7 @@ export class FileSink implements FlowSink<FileSinkResult> {
     // Nothing held before in this direction (or UDP, probed per datagram): probe the caller's view as is and
     // copy it only when the flow stays undecided.
     const h = st.head?.[dir];
-    const direct = h === undefined || h.length === 0 || !st.conn;
+    const direct = h === undefined || h.length === 0 || st.proto !== 6;
     if (!direct) this.#hold(st, dir, b);
     const v = this.#probe(st, dir, direct ? b : null);
     if (typeof v === 'object') { this.#start(st, v, false, direct ? dir : -1, b); return; }
@@ -249,7 +312,14 @@ export class FileSink implements FlowSink<FileSinkResult> {
 
   #say(st: FlowState, dir: Direction): void { if (dir === 0) st.said0 = 1; else st.said1 = 1; }
 
-  #note(ev: string): void { this.counters.notes[ev] = (this.counters.notes[ev] ?? 0) + 1; }
+  /** Count a protocol note (ProtocolContext.note of every flow). */
+  note(ev: string): void { this.counters.notes[ev] = (this.counters.notes[ev] ?? 0) + 1; }
+
+  /** Capture time of the packet (or flow end) being handled. */
+  now(): { sec: number; nsec: number } { return { sec: this.#sec, nsec: this.#nsec }; }
+
+  /** Keep an announced connection, stamped with the capture time (ProtocolContext.expect of every flow). */
+  expect(e: Expectation): void { this.expectations.push({ exp: e, sec: this.#sec, nsec: this.#nsec }); }
 
   /** A gap in one direction of a flow. */
   gapIn(st: FlowState, dir: Direction, n: number): void {
@@ -261,14 +331,6 @@ export class FileSink implements FlowSink<FileSinkResult> {
     if ((st.mode as Mode) === Mode.Parsing) st.parser!.gap(dir, n);
   }
 
-  #info(st: FlowState): FlowInfo {
-    if (!st.info) {
-      const r = st.rec;
-      st.info = { flowId: r.flowId.toString(), communityId: r.communityId, srcIp: r.srcIp, srcPort: r.srcPort, dstIp: r.dstIp, dstPort: r.dstPort, proto: r.proto };
-    }
-    return st.info;
-  }
-
   /** Run the probes on a direction's first bytes (`view`, else what is held): the module that said yes, else 'no' or 'need-more'. */
   #probe(st: FlowState, dir: Direction, view: Uint8Array | null): ProtocolModule | 'no' | 'need-more' {
     let head: Uint8Array;
@@ -276,11 +338,11 @@ export class FileSink implements FlowSink<FileSinkResult> {
     else {
       // TCP: the stream's first bytes. UDP: each datagram on its own and whole (an RPC record is one datagram).
       const h = st.head![dir];
-      head = !st.conn ? h[h.length - 1]! : h.length === 1 ? h[0]! : Buffer.concat(h).subarray(0, FILES_MAX_PROBE);
+      head = st.proto !== 6 ? h[h.length - 1]! : h.length === 1 ? h[0]! : Buffer.concat(h).subarray(0, FILES_MAX_PROBE);
     }
     const info = this.#probeInfo;
-    info.rec = st.rec;
-    const list = st.conn ? this.probes : this.udp;
+    info.st = st;
+    const list = st.proto === 6 ? this.probes : this.udp;
     let undecided = false;
     for (const m of list) {
       const r = m.probe(dir, head, info);
@@ -296,7 +358,7 @@ export class FileSink implements FlowSink<FileSinkResult> {
     if (!end && !(st.said0 && st.said1)) return;
     this.memcap.give(st.held);
     st.held = 0;
-    if (this.fallback && st.conn && (st.headLen0 > 0 || st.headLen1 > 0) && this.#mayMatch(st)) {
+    if (this.fallback && st.d0 !== null && (st.headLen0 > 0 || st.headLen1 > 0) && this.#mayMatch(st)) {
       this.counters.fallback++;
       this.#start(st, this.fallback, true);
       return;
@@ -305,7 +367,7 @@ export class FileSink implements FlowSink<FileSinkResult> {
     this.counters.ignored++;
     st.head = null;
     // Free the reassembly state: later packets of the flow return early on the Ignored mode.
-    if (st.conn) { st.conn.dirs[0].drop(); st.conn.dirs[1].drop(); st.conn = null; }
+    if (st.d0 !== null) { st.d0.drop(); st.d1!.drop(); st.d0 = st.d1 = null; }
   }
 
   /**
@@ -317,28 +379,22 @@ export class FileSink implements FlowSink<FileSinkResult> {
     if (!this.#sequential) return true;
     if (this.expectations.length === 0) return false;
     const now = { sec: this.#sec, nsec: this.#nsec };
-    return this.fallback!.resolve(this.expectations, [{ flow: this.#info(st), first: [now, now] }]).length > 0;
+    return this.fallback!.resolve(this.expectations, [{ flow: this.infoOf(st), first: [now, now] }]).length > 0;
   }
 
   /** Start parser `m`; the held bytes are replayed, then `pend` (a view not held) after those of direction `pendDir`. */
   #start(st: FlowState, m: ProtocolModule, fallback: boolean, pendDir = -1, pend?: Uint8Array): void {
-    const info = this.#info(st);
-    const files = this.tracker.forFlow(info, () => ({ sec: this.#sec, nsec: this.#nsec }));
+    // The identity (record, ids, addresses) is not built here: a flow whose record is asked for is kept in sync
+    // by the table on every later packet, so it is read only when needed (mostly at the flow's end).
+    const files = this.tracker.forHost(st);
     files.provisional = fallback;
-    const ctx: ProtocolContext = {
-      flow: info,
-      files,
-      now: () => ({ sec: this.#sec, nsec: this.#nsec }),
-      expect: (e: Expectation) => { this.expectations.push({ exp: e, sec: this.#sec, nsec: this.#nsec }); },
-      note: (ev: string) => this.#note(ev),
-    };
     this.memcap.give(st.held);
     st.held = 0;
     st.module = m;
     st.files = files;
-    st.parser = m.create(ctx);
+    st.parser = m.create(st);
     st.mode = Mode.Parsing;
-    if (fallback) this.candidates.push({ flow: info, parser: st.parser, module: m.name });
+    if (fallback) this.#candidates.push({ st, parser: st.parser, module: m.name });
     else this.counters.claimed[m.name] = (this.counters.claimed[m.name] ?? 0) + 1;
     // Replay the probed bytes: client side first (requests before responses).
     const head = st.head;

@@ -23,6 +23,25 @@ export interface TrackerOptions {
 /** Default cap of buffered out-of-order writeAt bytes per file. */
 export const TRACKER_MAX_RANGE_BUFFER = 16 * 1024 * 1024;
 
+/**
+ * A file's first bytes are held in memory (up to TRACKER_HOLD_FILE) and hashed in one go when it closes: most
+ * files are small and stay open until their flow ends, and a held copy costs far less than live hash objects.
+ * Beyond, or when the tracker's open files hold TRACKER_HOLD_TOTAL bytes, the file's hashes start streaming.
+ */
+export const TRACKER_HOLD_FILE = 4096;
+export const TRACKER_HOLD_TOTAL = 16 * 1024 * 1024;
+/** Held copies are carved from slabs of this size (one ArrayBuffer for many files, no Buffer object each). */
+const TRACKER_SLAB = 256 * 1024;
+
+/** Capture time source of a flow's files. */
+export interface FileClock { now(): { sec: number; nsec: number } }
+
+/**
+ * What a flow's files ask their flow: its identity (read only when a file closes, so a host may resolve it
+ * late) and the capture time.
+ */
+export interface FlowFilesHost extends FileClock { readonly flow: FlowInfo }
+
 /** A closed file: its event, sort key, and (while unresolved) its temp file. Structured-clone-able. */
 export interface FinishedFile {
   order: FileOrder;
@@ -57,6 +76,10 @@ export class Tracker {
   readonly maxRangeBuffer: number;
   /** Open files (closed by flows that end). */
   readonly open = new Set<TrackedFile>();
+  /** Bytes open files hold for hashing at close (see TRACKER_HOLD_FILE). */
+  held = 0;
+  #slab = new ArrayBuffer(0);
+  #slabUsed = 0;
 
   /** `onFile` is called for every finished non-provisional file, in close order. */
   constructor(readonly store: Filestore | null, o: TrackerOptions = {}, readonly onFile?: (f: FinishedFile) => void) {
@@ -67,7 +90,20 @@ export class Tracker {
 
   /** A FileTracker for one flow; `now` gives the capture time; files of a `provisional` flow await resolution. */
   forFlow(flow: FlowInfo, now: () => { sec: number; nsec: number }): FlowFiles {
-    return new FlowFiles(this, flow, now);
+    return new FlowFiles(this, { flow, now });
+  }
+
+  /** A FileTracker for the flow of `host` (identity asked only when a file closes). */
+  forHost(host: FlowFilesHost): FlowFiles {
+    return new FlowFiles(this, host);
+  }
+
+  /** `n` bytes for a held copy, carved from the current slab (a slab is freed once none of its copies lives). */
+  alloc(n: number): Uint8Array {
+    if (this.#slabUsed + n > this.#slab.byteLength) { this.#slab = new ArrayBuffer(Math.max(TRACKER_SLAB, n)); this.#slabUsed = 0; }
+    const b = new Uint8Array(this.#slab, this.#slabUsed, n);
+    this.#slabUsed += (n + 7) & ~7;
+    return b;
   }
 
   /** Called by a file when it closes. */
@@ -82,7 +118,10 @@ export class FlowFiles implements FileTracker {
   seq = 0;
   /** When set, files opened from now on are provisional (fallback parsers). */
   provisional = false;
-  constructor(readonly tracker: Tracker, readonly flow: FlowInfo, readonly now: () => { sec: number; nsec: number }) {}
+  constructor(readonly tracker: Tracker, readonly host: FlowFilesHost) {}
+
+  /** The flow's identity (from the host: may be resolved now). */
+  get flow(): FlowInfo { return this.host.flow; }
 
   /** Open a file (see FileTracker). */
   open(info: FileOpenInfo): TrackedFile {
@@ -92,24 +131,33 @@ export class FlowFiles implements FileTracker {
 
 interface Range { off: number; bytes: Uint8Array }
 
+const NO_RANGES: Range[] = [];
+const NO_HASHES: Hash[] = [];
+
 /** One file; see the module comment. */
 export class TrackedFile implements FileHandle {
   #size = 0;
   #closed = false;
   #gaps = false;
-  #sha256: Hash = createHash('sha256');
-  #extra: Hash[];
+  /** Streaming hashes, created when the file outgrows its held bytes (null while held). */
+  #sha256: Hash | null = null;
+  #extra: Hash[] = NO_HASHES;
+  /** The first bytes, hashed at close while #sha256 is null. */
+  #held: Uint8Array | null = null;
+  #heldLen = 0;
   #temp: TempFile | null;
+  /** Protocol metadata: the opener's object until setMeta() (then a copy), so opening copies nothing. */
   #meta: Record<string, unknown>;
-  #ranges: Range[] = [];
+  #ownMeta = false;
+  /** Out-of-order writeAt ranges, sorted (the shared empty list until the first one). */
+  #ranges: Range[] = NO_RANGES;
   #rangeBytes = 0;
   #tooLarge = false;
 
   constructor(readonly owner: FlowFiles, readonly info: FileOpenInfo, readonly seq: number, readonly provisional: boolean) {
     const t = owner.tracker;
-    this.#extra = t.hashes.map((h) => createHash(h));
     this.#temp = t.store ? t.store.temp(info.sizeHint) : null;
-    this.#meta = { ...info.meta };
+    this.#meta = info.meta;
     t.counters.opened++;
     t.open.add(this);
   }
@@ -139,6 +187,7 @@ export class TrackedFile implements FileHandle {
   }
 
   setMeta(meta: Record<string, unknown>): void {
+    if (!this.#ownMeta) { this.#meta = { ...this.#meta }; this.#ownMeta = true; }
     Object.assign(this.#meta, meta);
   }
 
@@ -156,7 +205,8 @@ export class TrackedFile implements FileHandle {
     let st: FileState = state ?? 'CLOSED';
     if (this.#gaps && st === 'CLOSED') st = 'TRUNCATED';
     if (st === 'TRUNCATED') t.counters.truncated++;
-    const sha256 = this.#sha256.digest('hex');
+    if (this.#sha256 === null) this.#startHashes();
+    const sha256 = this.#sha256!.digest('hex');
     let stored = false;
     let tempPath: string | undefined, data: Uint8Array | undefined;
     const temp = this.#temp;
@@ -171,7 +221,7 @@ export class TrackedFile implements FileHandle {
         stored = true;
       }
     }
-    const { sec, nsec } = this.owner.now();
+    const { sec, nsec } = this.owner.host.now();
     const body = {
       filename: this.info.filename,
       gaps: this.#gaps,
@@ -191,9 +241,54 @@ export class TrackedFile implements FileHandle {
     t.done(f);
   }
 
-  #append(b: Uint8Array): void {
-    this.#sha256.update(b);
+  /** Create the streaming hashes and feed them the held bytes (released). */
+  #startHashes(): void {
+    const t = this.owner.tracker;
+    this.#sha256 = createHash('sha256');
+    if (t.hashes.length) this.#extra = t.hashes.map((h) => createHash(h));
+    const held = this.#held;
+    if (held !== null) {
+      const b = held.subarray(0, this.#heldLen);
+      this.#sha256.update(b);
+      for (const h of this.#extra) h.update(b);
+      t.held -= held.length;
+      this.#held = null; this.#heldLen = 0;
+    }
+  }
+
+  /** Hash `b` (or hold a copy while the file is small), count it, store it. */
+  #digest(b: Uint8Array): void {
+    if (this.#sha256 === null) {
+      const need = this.#heldLen + b.length;
+      const t = this.owner.tracker;
+      if (need <= TRACKER_HOLD_FILE) {
+        let held = this.#held;
+        if (held === null || need > held.length) {
+          // First buffer: the announced size when it fits, else what is needed; then doubling, up to the cap.
+          const hint = this.info.sizeHint ?? 0;
+          let cap = held === null ? (hint >= need && hint <= TRACKER_HOLD_FILE ? hint : need) : Math.min(TRACKER_HOLD_FILE, Math.max(need, held.length * 2));
+          if (t.held + cap - (held?.length ?? 0) > TRACKER_HOLD_TOTAL) cap = -1;
+          if (cap >= 0) {
+            const grown = t.alloc(cap);
+            if (held !== null) { grown.set(held.subarray(0, this.#heldLen)); t.held -= held.length; }
+            t.held += cap;
+            this.#held = held = grown;
+          } else held = null;
+        }
+        if (held !== null) {
+          held.set(b, this.#heldLen);
+          this.#heldLen = need;
+          return;
+        }
+      }
+      this.#startHashes();
+    }
+    this.#sha256!.update(b);
     for (const h of this.#extra) h.update(b);
+  }
+
+  #append(b: Uint8Array): void {
+    this.#digest(b);
     this.#size += b.length;
     const t = this.owner.tracker;
     t.counters.bytes += b.length;
@@ -221,6 +316,7 @@ export class TrackedFile implements FileHandle {
       return;
     }
     // Insert a copy of the parts not yet buffered (first wins).
+    if (this.#ranges === NO_RANGES) this.#ranges = [];
     const q = this.#ranges;
     const end = off + b.length;
     let cur = off;

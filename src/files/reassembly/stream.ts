@@ -4,10 +4,10 @@
 // Memory is bounded per stream (`maxPending`) and across streams by a shared Memcap; what a cap drops is
 // counted and surfaces as a gap, so the affected file is TRUNCATED, never silently padded.
 
-/** Receives a direction's reassembled bytes (valid only during the call) and its gaps. */
+/** Receives a direction's reassembled bytes (valid only during the call) and its gaps; `dir` names the stream's direction. */
 export interface StreamOutput {
-  data(bytes: Uint8Array): void;
-  gap(len: number): void;
+  data(bytes: Uint8Array, dir: 0 | 1): void;
+  gap(len: number, dir: 0 | 1): void;
 }
 
 /** Counters shared by every stream of a reassembler (one per worker). */
@@ -94,7 +94,8 @@ export class StreamDir {
   /** Depth reached: later bytes are dropped. */
   depthHit = false;
 
-  constructor(readonly out: StreamOutput, readonly limits: StreamLimits, readonly memcap: Memcap, readonly c: ReassemblyCounters) {}
+  /** `dir` is passed to `out` with every call, so one output can serve both directions of a connection. */
+  constructor(readonly out: StreamOutput, readonly limits: StreamLimits, readonly memcap: Memcap, readonly c: ReassemblyCounters, readonly dir: 0 | 1 = 0) {}
 
   /** Bytes currently buffered out of order. */
   get pendingBytes(): number { return this.#pendingBytes; }
@@ -181,7 +182,7 @@ export class StreamDir {
       const len = lim - this.next;
       this.c.gaps++; this.c.gapBytes += len;
       this.next = lim;
-      this.out.gap(len);
+      this.out.gap(len, this.dir);
     }
     this.ended = true;
   }
@@ -202,17 +203,17 @@ export class StreamDir {
       if (this.next + p.length > depth) {
         const keep = depth - this.next;
         this.c.depthBytes += p.length - keep;
-        this.out.data(p.subarray(0, keep));
+        this.out.data(p.subarray(0, keep), this.dir);
         this.c.bytes += keep;
         this.next += p.length;
         this.depthHit = true;
-        this.out.gap(0);
+        this.out.gap(0, this.dir);
         return;
       }
     }
     this.next += p.length;
     this.c.bytes += p.length;
-    this.out.data(p);
+    this.out.data(p, this.dir);
   }
 
   /** Deliver buffered segments that now continue the stream. */
@@ -236,7 +237,7 @@ export class StreamDir {
       this.c.gaps++;
       this.c.gapBytes += len;
       this.next = first.off;
-      if (!(this.limits.depth > 0 && this.next >= this.limits.depth)) this.out.gap(len);
+      if (!(this.limits.depth > 0 && this.next >= this.limits.depth)) this.out.gap(len, this.dir);
     }
     this.#drain();
   }
@@ -277,7 +278,7 @@ export class StreamDir {
       }
       // Nothing buffered and one segment alone exceeds the cap: jump to it.
       this.c.gaps++; this.c.gapBytes += off - this.next;
-      this.out.gap(off - this.next);
+      this.out.gap(off - this.next, this.dir);
       this.next = off;
       this.#deliver(p);
       return;

@@ -20,23 +20,34 @@ const enum S { Line, Headers, Body, ChunkSize, ChunkData, ChunkEnd, Trailers, Cl
 
 const HTTP_ = [0x48, 0x54, 0x54, 0x50, 0x2f]; // "HTTP/" (compared case-insensitively on letters)
 const METHOD = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+/**
+ * The header fields anything reads (body framing, file names, event metadata): only these are kept in a tx's
+ * maps, so a flow holds no strings for the rest. Add a name here before reading it anywhere.
+ */
+const USED_HEADERS: ReadonlySet<string> = new Set(['content-disposition', 'content-encoding', 'content-length', 'content-range', 'content-type', 'host', 'location', 'referer', 'transfer-encoding', 'user-agent']);
+
+/** Shared empty values of a fresh side (never written: replaced before the first write), so a flow costs few objects. */
+const NO_CARRY: Uint8Array[] = [];
+const NO_HEADERS: Headers = new Map();
+const NO_BYTES = new Uint8Array(0);
 
 class Side {
   state = S.Line;
-  /** Partial line carried between segments. */
-  carry: Uint8Array[] = [];
+  /** Partial line carried between segments (NO_CARRY when none: #carry starts a new array). */
+  carry: Uint8Array[] = NO_CARRY;
   carryLen = 0;
   remaining = 0;
   sink: BodySink | null = null;
   tx: HttpTx | null = null;
-  headers: Headers = new Map();
+  /** The current message's header map (its tx's; NO_HEADERS before the first message). */
+  headers: Headers = NO_HEADERS;
   headerBytes = 0;
   lastHeader = '';
   /** The current message's body is the response (counts http.length). */
   isResp = false;
   /** Finalize: inside a non-status line being appended to the body; bytes peeked at a line start. */
   finMid = false;
-  finPeek: Uint8Array = new Uint8Array(0);
+  finPeek: Uint8Array = NO_BYTES;
 }
 
 /** Opens the file of one body on first byte; closes it with the tx metadata of that moment. */
@@ -110,17 +121,19 @@ class RangePart implements BodySink {
 /** HTTP/1.x over one TCP flow. */
 export class HttpParser implements ProtocolParser {
   readonly ctx: ProtocolContext;
-  #side: [Side, Side] = [new Side(), new Side()];
+  /** Request side (direction 0) and response side (1). */
+  readonly #s0 = new Side();
+  readonly #s1 = new Side();
   /** Transactions in request order; responses take them from `#respNext`. */
   #txs: HttpTx[] = [];
   #txCount = 0;
   /** Whole files being assembled from 206 ranges, by host + path. */
-  #ranges = new Map<string, RangeFile>();
+  #ranges: Map<string, RangeFile> | null = null;
 
   constructor(ctx: ProtocolContext) { this.ctx = ctx; }
 
   data(dir: Direction, bytes: Uint8Array): void {
-    const s = this.#side[dir];
+    const s = (dir === 0 ? this.#s0 : this.#s1);
     let p = 0;
     const n = bytes.length;
     while (p < n) {
@@ -165,7 +178,7 @@ export class HttpParser implements ProtocolParser {
           while (k < peek.length && (k < 4 ? peek[k]! & 0xdf : peek[k]) === HTTP_[k]) k++;
           if (k === peek.length && k < 5) { s.finPeek = peek.slice(); return; }
           const prev = s.finPeek;
-          s.finPeek = new Uint8Array(0);
+          s.finPeek = NO_BYTES;
           if (k === 5) {
             this.#endBody(dir, true);
             if (prev.length) this.#carry(s, prev);
@@ -187,7 +200,7 @@ export class HttpParser implements ProtocolParser {
             return;
           }
           let line: Uint8Array = bytes, ls = p, le = lf;
-          if (s.carryLen) { s.carry.push(bytes.subarray(p, lf)); line = Buffer.concat(s.carry, s.carryLen + lf - p); ls = 0; le = line.length; s.carry = []; s.carryLen = 0; }
+          if (s.carryLen) { s.carry.push(bytes.subarray(p, lf)); line = Buffer.concat(s.carry, s.carryLen + lf - p); ls = 0; le = line.length; s.carry = NO_CARRY; s.carryLen = 0; }
           p = lf + 1;
           if (le > ls && line[le - 1] === 0x0d) le--;
           this.#line(dir, s, latin1(line, ls, le));
@@ -197,7 +210,7 @@ export class HttpParser implements ProtocolParser {
   }
 
   gap(dir: Direction, len: number): void {
-    const s = this.#side[dir];
+    const s = (dir === 0 ? this.#s0 : this.#s1);
     switch (s.state) {
       case S.Body:
       case S.ChunkData: {
@@ -227,25 +240,25 @@ export class HttpParser implements ProtocolParser {
         return;
       default:
         if (s.sink) this.#endBody(dir, false);
-        s.carry = []; s.carryLen = 0;
+        s.carry = NO_CARRY; s.carryLen = 0;
         s.state = S.Resync;
     }
   }
 
   close(): void {
     for (const dir of [0, 1] as const) {
-      const s = this.#side[dir];
+      const s = (dir === 0 ? this.#s0 : this.#s1);
       if (s.sink) this.#endBody(dir, s.state === S.Close || s.state === S.Finalize);
       s.state = S.Dead;
     }
-    for (const key of [...this.#ranges.keys()]) this.dropRange(key, 'http-range-incomplete');
+    if (this.#ranges) for (const key of [...this.#ranges.keys()]) this.dropRange(key, 'http-range-incomplete');
   }
 
   /** Every byte of the assembly for `key` is held: write it as one file (tx of the range that completed it). */
   completeRange(key: string): void {
-    const r = this.#ranges.get(key);
+    const r = this.#ranges?.get(key);
     if (!r) return;
-    this.#ranges.delete(key);
+    this.#ranges!.delete(key);
     const f = this.ctx.files.open({ filename: r.name, direction: 1, txId: r.tx.id, appProto: 'http', meta: { http: r.tx.meta() } });
     for (const [off, b] of r.parts) f.writeAt(off, b);
     f.close();
@@ -253,7 +266,7 @@ export class HttpParser implements ProtocolParser {
 
   /** Abandon the assembly for `key` (noted). */
   dropRange(key: string, why: string): void {
-    if (this.#ranges.delete(key)) this.ctx.note(why);
+    if (this.#ranges?.delete(key)) this.ctx.note(why);
   }
 
   // ---- lines ----
@@ -261,17 +274,18 @@ export class HttpParser implements ProtocolParser {
   #carry(s: Side, b: Uint8Array): void {
     if (s.carryLen + b.length > HTTP_MAX_LINE) {
       this.ctx.note('http-line-too-long');
-      s.state = S.Dead; s.carry = []; s.carryLen = 0;
+      s.state = S.Dead; s.carry = NO_CARRY; s.carryLen = 0;
       if (s.sink) s.sink.end(false);
       return;
     }
+    if (s.carry === NO_CARRY) s.carry = [];
     s.carry.push(b.slice());
     s.carryLen += b.length;
   }
 
   /** Offset of the next plausible start line in `b` from `p` (after carried bytes), -1 when none. */
   #findStart(dir: Direction, b: Uint8Array, p: number): number {
-    const s = this.#side[dir];
+    const s = (dir === 0 ? this.#s0 : this.#s1);
     // A start line begins at a line start: search "\n" + token; the carried tail covers chunk edges.
     const hay = s.carryLen ? Buffer.concat([...s.carry, b.subarray(p)]) : Buffer.from(b.buffer, b.byteOffset + p, b.length - p);
     const re = dir === 1 ? /(?:^|\n)(HTTP\/\d\.\d )/g : /(?:^|\n)((?:GET|POST|PUT|HEAD|DELETE|OPTIONS|PATCH|CONNECT|TRACE|PROPFIND) \S)/g;
@@ -283,7 +297,7 @@ export class HttpParser implements ProtocolParser {
       return -1;
     }
     const at = m.index + m[0].length - m[1]!.length - s.carryLen;
-    if (at >= 0) { s.carry = []; s.carryLen = 0; }
+    if (at >= 0) { s.carry = NO_CARRY; s.carryLen = 0; }
     if (at < 0) {
       // Starts inside the carried tail: feed it back from there.
       const tail = hay.subarray(m.index + m[0].length - m[1]!.length, s.carryLen);
@@ -310,17 +324,18 @@ export class HttpParser implements ProtocolParser {
         if (s.headerBytes > HTTP_MAX_HEADERS) { this.ctx.note('http-headers-too-long'); s.state = S.Resync; return; }
         if (s.state === S.Trailers) return;
         if ((line[0] === ' ' || line[0] === '\t') && s.lastHeader) {
-          s.headers.set(s.lastHeader, `${s.headers.get(s.lastHeader)} ${line.trim()}`);
+          if (USED_HEADERS.has(s.lastHeader)) s.headers.set(s.lastHeader, `${s.headers.get(s.lastHeader)} ${line.trim()}`);
           return;
         }
         {
           const c = line.indexOf(':');
           if (c <= 0) return; // not a header field: ignored as libhtp does
           const name = line.slice(0, c).trim().toLowerCase();
+          s.lastHeader = name;
+          if (!USED_HEADERS.has(name)) return;
           const value = line.slice(c + 1).trim();
           const old = s.headers.get(name);
           s.headers.set(name, old === undefined ? value : name === 'content-length' ? old : `${old}, ${value}`);
-          s.lastHeader = name;
         }
         return;
       case S.ChunkSize: {
@@ -399,7 +414,7 @@ export class HttpParser implements ProtocolParser {
     const method = tx.method.toUpperCase();
     if (st === 101 || (method === 'CONNECT' && st >= 200 && st < 300)) {
       this.#finishResp(tx);
-      this.#side[0].state = S.Tunnel; this.#side[1].state = S.Tunnel;
+      this.#s0.state = S.Tunnel; this.#s1.state = S.Tunnel;
       return;
     }
     if (method === 'HEAD' || st === 204 || st === 304) { this.#finishResp(tx); return; }
@@ -412,11 +427,12 @@ export class HttpParser implements ProtocolParser {
     let sink: BodySink = new FileBody(this, tx, 1, name, range ? { start: range.start, end: range.end } : null, kind === 'length' && codings.length === 0 ? len : 0);
     if (range && range.total > 0 && range.end >= range.start && range.end < range.total) {
       const key = `${tx.hostname()}\0${tx.path()}`;
-      let r = this.#ranges.get(key);
+      const ranges = this.#ranges ??= new Map();
+      let r = ranges.get(key);
       if (!r || r.total !== range.total) {
         if (r) this.dropRange(key, 'http-range-total-changed');
         r = { name, tx, total: range.total, covered: 0, held: 0, parts: [], seen: [] };
-        this.#ranges.set(key, r);
+        ranges.set(key, r);
       }
       sink = new TeeSink(sink, new RangePart(this, key, r, range.start, range.end));
     }
@@ -448,13 +464,13 @@ export class HttpParser implements ProtocolParser {
 
   /** A body ended normally: responses wait in Finalize for trailing non-status lines (libhtp), requests end. */
   #bodyDone(dir: Direction): void {
-    const s = this.#side[dir];
+    const s = (dir === 0 ? this.#s0 : this.#s1);
     if (dir === 1 && s.sink) { s.state = S.Finalize; s.finMid = false; return; }
     this.#endBody(dir, true);
   }
 
   #endBody(dir: Direction, complete: boolean): void {
-    const s = this.#side[dir];
+    const s = (dir === 0 ? this.#s0 : this.#s1);
     const sink = s.sink;
     s.sink = null;
     if (s.state !== S.Dead && s.state !== S.Tunnel) s.state = S.Line;

@@ -18,6 +18,9 @@ export class HttpTx {
   /** Request fully parsed / final response fully parsed. */
   reqDone = false;
   respDone = false;
+  /** hostname() once the request is complete (its headers final), path() once (the URI is set with the tx). */
+  #host: string | undefined;
+  #path: string | undefined;
   constructor(readonly id: number) {}
 
   /** The `http` metadata object of fileinfo events, in Suricata's field order. */
@@ -43,6 +46,13 @@ export class HttpTx {
 
   /** Host name: from an absolute URI, else the Host header; port and trailing dot removed, lower case. */
   hostname(): string {
+    if (this.#host !== undefined) return this.#host;
+    const h = this.#hostname();
+    if (this.reqDone) this.#host = h;
+    return h;
+  }
+
+  #hostname(): string {
     let h = '';
     const abs = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(this.uri);
     if (abs) h = abs[1]!.replace(/^[^@]*@/, '');
@@ -56,6 +66,10 @@ export class HttpTx {
 
   /** URI path without query/fragment (and without scheme://authority), percent-decoded as libhtp normalises it. */
   path(): string {
+    return this.#path ??= this.#pathOf();
+  }
+
+  #pathOf(): string {
     let u = this.uri;
     const abs = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(u);
     if (abs) u = u.slice(abs[0].length);
