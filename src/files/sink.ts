@@ -40,13 +40,35 @@ export interface FileSinkOptions {
   depth?: number;
   /** Protocol names to run (default: every registered module). */
   protocols?: string[];
+  /** Bytes per direction an unclaimed flow is held raw with several workers (default FILES_CANDIDATE_HOLD). */
+  candidateHold?: number;
 }
 
 /** A timed FTP-style expectation (see contract.Expectation). */
 export interface TimedExpectation { exp: Expectation; sec: number; nsec: number }
 
-/** A fallback flow (unclaimed by every probe) and the indexes of its provisional files per direction in `files`. */
-export interface CandidateOut { flow: FlowInfo; first: [{ sec: number; nsec: number } | null, { sec: number; nsec: number } | null]; files: [number, number]; module: string }
+/**
+ * A fallback flow (unclaimed by every probe) and the indexes of its provisional files per direction in `files`;
+ * or, for a raw candidate (see RawCandidate), no files but its bytes per direction (`raw`, directions in the
+ * order their first byte came in `opened`) and its end time, for the merge to replay if an announcement fits.
+ */
+export interface CandidateOut {
+  flow: FlowInfo;
+  first: [{ sec: number; nsec: number } | null, { sec: number; nsec: number } | null];
+  files: [number, number];
+  module: string;
+  raw?: RawBytes;
+}
+
+/**
+ * A raw candidate's bytes: per direction an [offset, length] in its worker's `rawBytes` (length 0: nothing
+ * sent), the directions in the order their first byte came, the flow's end time.
+ */
+export interface RawBytes { at: [number, number, number, number]; opened: Direction[]; end: { sec: number; nsec: number } }
+
+/** Bytes per direction an unclaimed flow may hold as a raw candidate (several workers), and per worker in all. */
+export const FILES_CANDIDATE_HOLD = 64 * 1024;
+export const FILES_CANDIDATE_TOTAL = 64 * 1024 * 1024;
 
 /** Counters of one worker's file sink. */
 export interface FileSinkCounters {
@@ -64,8 +86,14 @@ export interface FileSinkCounters {
   notes: Record<string, number>;
 }
 
-/** What one worker returns. */
-export interface FileSinkResult { files: FinishedFile[]; expectations: TimedExpectation[]; candidates: CandidateOut[]; counters: FileSinkCounters }
+/**
+ * What one worker returns (`replay`: the tracker options the merge replays raw candidates with, `rawBytes`: the
+ * raw candidates' bytes, one buffer so it crosses threads in one piece).
+ */
+export interface FileSinkResult {
+  files: FinishedFile[]; expectations: TimedExpectation[]; candidates: CandidateOut[]; counters: FileSinkCounters;
+  replay: { hashes: HashName[]; maxFileSize: number }; rawBytes: Uint8Array;
+}
 
 interface FallbackModule extends ProtocolModule {
   readonly fallback: true;
@@ -129,6 +157,42 @@ class ProbeInfo implements FlowInfo {
   get proto(): number { return this.st!.proto; }
 }
 
+/**
+ * An unclaimed TCP flow while several workers run: it may be an ftp-data connection announced in another
+ * worker, which only the merge can tell. Its bytes are held, not hashed or filed: most such flows are discarded,
+ * and the merge replays the few an announcement fits through the real candidate parser. A direction that
+ * outgrows FILES_CANDIDATE_HOLD, a worker past FILES_CANDIDATE_TOTAL, or a gap turns it into that parser here.
+ */
+class RawCandidate implements ProtocolParser {
+  readonly first: CandidateOut['first'] = [null, null];
+  readonly chunks: [Uint8Array[], Uint8Array[]] = [[], []];
+  readonly len = [0, 0];
+  readonly opened: Direction[] = [];
+  /** Set by close(): the bytes per direction and the end time. */
+  raw: CandidateOut['raw'] | null = null;
+  /** The real parser once promoted (a caller may still hold this object: it forwards). */
+  promoted: ProtocolParser | null = null;
+  constructor(readonly sink: FileSink, readonly st: FlowState) {}
+  data(dir: Direction, b: Uint8Array): void {
+    if (this.promoted !== null) { this.promoted.data(dir, b); return; }
+    if (b.length === 0) return;
+    if (this.len[dir]! + b.length > this.sink.candidateHold || !this.sink.holdCandidate(b.length)) { this.sink.promote(this).data(dir, b); return; }
+    if (this.first[dir] === null) { this.first[dir] = this.sink.now(); this.opened.push(dir); }
+    const c = Buffer.allocUnsafe(b.length);
+    c.set(b);
+    this.chunks[dir].push(c);
+    this.len[dir]! += b.length;
+  }
+  gap(dir: Direction, n: number): void { (this.promoted ?? this.sink.promote(this)).gap(dir, n); }
+  close(): void {
+    if (this.promoted !== null) { this.promoted.close(); return; }
+    const at: RawBytes['at'] = [0, 0, 0, 0];
+    for (const d of DIRECTIONS) if (this.len[d]) { at[d * 2] = this.sink.appendRaw(this.chunks[d]); at[d * 2 + 1] = this.len[d]!; }
+    this.chunks[0] = []; this.chunks[1] = [];
+    this.raw = { at, opened: this.opened, end: this.sink.now() };
+  }
+}
+
 /** The file-extraction FlowSink (one per worker). `onFile` sees each finished file in this worker (file_id per flow). */
 export class FileSink implements FlowSink<FileSinkResult> {
   readonly tracker: Tracker;
@@ -141,7 +205,14 @@ export class FileSink implements FlowSink<FileSinkResult> {
   readonly udp: ProtocolModule[];
   readonly expectations: TimedExpectation[] = [];
   /** Flows run by the fallback module (their identity is read at finish(), after they ended). */
-  readonly #candidates: { st: FlowState; parser: ProtocolParser; module: string }[] = [];
+  readonly #candidates: { st: FlowState; module: string }[] = [];
+  /** Bytes held by raw candidates (see RawCandidate), and the cap per direction. */
+  #candidateBytes = 0;
+  /** Closed raw candidates' bytes, back to back (see RawBytes). */
+  #raw = new Uint8Array(0);
+  #rawLen = 0;
+  readonly candidateHold: number;
+  readonly #replay: FileSinkResult['replay'];
   readonly counters: FileSinkCounters;
   /** Per-flow state by the flow's table slot (see PacketContext.slot); undefined = no state. */
   #flows: Array<FlowState | undefined> = [];
@@ -157,6 +228,8 @@ export class FileSink implements FlowSink<FileSinkResult> {
     const store = o.out ? new Filestore(o.out, `${process.pid}-${ctx.worker}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`) : null;
     this.#sequential = ctx.workers <= 1;
     this.tracker = new Tracker(store, { hashes: o.hashes, maxFileSize: o.maxFileSize }, onFile);
+    this.#replay = { hashes: o.hashes ?? [], maxFileSize: o.maxFileSize ?? 0 };
+    this.candidateHold = o.candidateHold ?? FILES_CANDIDATE_HOLD;
     this.memcap = new Memcap(o.memcap ?? REASSEMBLY_MEMCAP);
     this.limits = { maxPending: o.maxPending ?? REASSEMBLY_MAX_PENDING, depth: o.depth ?? REASSEMBLY_DEPTH };
     this.modules = o.protocols ? modules.filter((m) => o.protocols!.includes(m.name)) : modules;
@@ -264,11 +337,16 @@ export class FileSink implements FlowSink<FileSinkResult> {
     });
     const candidates: CandidateOut[] = this.#candidates.map((c) => {
       const flow = this.infoOf(c.st);
-      const p = c.parser as unknown as { candidate?: () => { flow: FlowInfo; first: CandidateOut['first'] } };
+      if (c.st.parser instanceof RawCandidate) {
+        const p = c.st.parser;
+        if (p.raw === null) p.close();
+        return { flow, first: p.first, files: [-1, -1], module: c.module, raw: p.raw! };
+      }
+      const p = c.st.parser as unknown as { candidate?: () => { flow: FlowInfo; first: CandidateOut['first'] } };
       const cand = p.candidate ? p.candidate() : { flow, first: [null, null] as CandidateOut['first'] };
       return { flow: cand.flow, first: cand.first, files: byFlow.get(flow.flowId) ?? [-1, -1], module: c.module };
     });
-    return { files, expectations: this.expectations, candidates, counters: this.counters };
+    return { files, expectations: this.expectations, candidates, counters: this.counters, replay: this.#replay, rawBytes: this.#raw.slice(0, this.#rawLen) };
   }
 
   // ---- called by FlowState ----
@@ -320,6 +398,47 @@ export class FileSink implements FlowSink<FileSinkResult> {
 
   /** Keep an announced connection, stamped with the capture time (ProtocolContext.expect of every flow). */
   expect(e: Expectation): void { this.expectations.push({ exp: e, sec: this.#sec, nsec: this.#nsec }); }
+
+  /** Append a closed raw candidate's chunks to the raw bytes; returns their offset. */
+  appendRaw(chunks: Uint8Array[]): number {
+    const at = this.#rawLen;
+    let n = 0;
+    for (const c of chunks) n += c.length;
+    if (at + n > this.#raw.length) {
+      const g = new Uint8Array(Math.max(at + n, this.#raw.length * 2, 1 << 16));
+      g.set(this.#raw.subarray(0, at));
+      this.#raw = g;
+    }
+    for (const c of chunks) { this.#raw.set(c, this.#rawLen); this.#rawLen += c.length; }
+    return at;
+  }
+
+  /** Charge `n` bytes to the raw candidates' total; false when it would pass FILES_CANDIDATE_TOTAL. */
+  holdCandidate(n: number): boolean {
+    if (this.#candidateBytes + n > FILES_CANDIDATE_TOTAL) return false;
+    this.#candidateBytes += n;
+    return true;
+  }
+
+  /**
+   * Turn raw candidate `rc` into the fallback module's parser: its held bytes are replayed, each direction at
+   * the capture time of its first byte (when the parser would have opened that direction's file). Returns it.
+   */
+  promote(rc: RawCandidate): ProtocolParser {
+    const st = rc.st;
+    const parser = this.fallback!.create(st);
+    const sec = this.#sec, nsec = this.#nsec;
+    for (const d of rc.opened) {
+      const t = rc.first[d]!;
+      this.#sec = t.sec; this.#nsec = t.nsec;
+      for (const c of rc.chunks[d]) parser.data(d, c);
+      this.#candidateBytes -= rc.len[d]!;
+    }
+    this.#sec = sec; this.#nsec = nsec;
+    rc.chunks[0] = []; rc.chunks[1] = [];
+    st.parser = rc.promoted = parser;
+    return parser;
+  }
 
   /** A gap in one direction of a flow. */
   gapIn(st: FlowState, dir: Direction, n: number): void {
@@ -392,9 +511,10 @@ export class FileSink implements FlowSink<FileSinkResult> {
     st.held = 0;
     st.module = m;
     st.files = files;
-    st.parser = m.create(st);
+    // Several workers: an unclaimed flow is held raw until the merge knows every announcement (RawCandidate).
+    st.parser = fallback && !this.#sequential ? new RawCandidate(this, st) : m.create(st);
     st.mode = Mode.Parsing;
-    if (fallback) this.#candidates.push({ st, parser: st.parser, module: m.name });
+    if (fallback) this.#candidates.push({ st, module: m.name });
     else this.counters.claimed[m.name] = (this.counters.claimed[m.name] ?? 0) + 1;
     // Replay the probed bytes: client side first (requests before responses).
     const head = st.head;
@@ -442,15 +562,26 @@ export function mergeFileResults(results: FileSinkResult[], o: MergeOptions = {}
   }
   let matched = 0, discarded = 0;
   const keep = new Set<FinishedFile>();
+  /** Raw candidates' directions whose replayed file was kept (candidate index · 2 + direction). */
+  const rawKept = new Set<number>();
   const modules = o.modules ?? PROTOCOLS;
   const fb = modules.find(isFallback) as FallbackModule | undefined;
   if (fb && cands.length) {
     const m = fb.resolve(exps, cands.map((x) => ({ flow: x.c.flow, first: x.c.first })));
     for (const mt of m) {
       const { c, r } = cands[mt.candidate]!;
-      const idx = c.files[mt.direction];
-      if (idx === undefined || idx < 0) continue;
-      const f = r.files[idx]!;
+      let f: FinishedFile | undefined;
+      if (c.raw) {
+        // A raw candidate: its files are made now, by the parser the worker would have run.
+        const made = replayCandidate(fb, c, r, store);
+        for (const x of made) if (x.direction !== mt.direction && x.tempPath && store) store.discard(x.tempPath);
+        f = made.find((x) => x.direction === mt.direction);
+        if (f) rawKept.add(mt.candidate * 2 + mt.direction);
+      } else {
+        const idx = c.files[mt.direction];
+        if (idx !== undefined && idx >= 0) f = r.files[idx];
+      }
+      if (f === undefined) continue;
       const e = exps[mt.expectation]!.exp;
       f.event.fileinfo.filename = e.filename;
       const meta: Record<string, unknown> = { ftp_data: { command: e.command, filename: e.filename }, parent_id: e.parentFlowId };
@@ -466,6 +597,9 @@ export function mergeFileResults(results: FileSinkResult[], o: MergeOptions = {}
       matched++;
     }
   }
+  cands.forEach(({ c }, ci) => {
+    if (c.raw) for (const d of DIRECTIONS) if (c.raw.at[d * 2 + 1]! > 0 && !rawKept.has(ci * 2 + d)) discarded++;
+  });
   for (const { c, r } of cands) for (const idx of c.files) {
     if (idx < 0) continue;
     const f = r.files[idx]!;
@@ -483,6 +617,25 @@ export function mergeFileResults(results: FileSinkResult[], o: MergeOptions = {}
     if (o.maxSize) store.prune(o.maxSize);
   }
   return { events, counters: { files: events.length, stored, dedup, tooLarge, pruned: store?.counters.pruned ?? 0, provisionalDiscarded: discarded, ftpDataMatched: matched }, workers: results.map((r) => r.counters) };
+}
+
+/**
+ * The provisional files a raw candidate's flow would have made in its worker: its bytes replayed through the
+ * fallback module's parser (each direction at its first byte's time, closed at the flow's end), with the
+ * worker's tracker options and the merge's filestore.
+ */
+function replayCandidate(fb: FallbackModule, c: CandidateOut, r: FileSinkResult, store: Filestore | null): FinishedFile[] {
+  const raw = c.raw!;
+  const tracker = new Tracker(store, { hashes: r.replay.hashes, maxFileSize: r.replay.maxFileSize });
+  let t = raw.end;
+  const now = () => ({ sec: t.sec, nsec: t.nsec });
+  const files = tracker.forFlow(c.flow, now);
+  files.provisional = true;
+  const parser = fb.create({ flow: c.flow, files, now, expect: () => {}, note: () => {} });
+  for (const d of raw.opened) { t = c.first[d]!; parser.data(d, r.rawBytes.subarray(raw.at[d * 2]!, raw.at[d * 2]! + raw.at[d * 2 + 1]!)); }
+  t = raw.end;
+  parser.close();
+  return tracker.finished;
 }
 
 /** Library entry: extract files from captures; `onFile` gets each event in output order. */
