@@ -2,7 +2,7 @@
 // hash) so all shards share one capture clock, and handles only the packets whose flow hash maps to its shard:
 // flow table, sinks. The sequential mode is one ShardCore with workers = 1 in the calling thread.
 
-import { decodeBatchPacket } from '../decode/decode.js';
+import { decodeBatchPacket, UDP_PORT_GENEVE, UDP_PORT_VXLAN } from '../decode/decode.js';
 import { PacketView } from '../decode/view.js';
 import type { PacketBatch } from '../pcap/batch.js';
 import { DefragTracker, Frag, type DefragCounters, type DefragOptions, type HeldFragment } from '../flow/defrag.js';
@@ -271,7 +271,7 @@ export class ShardMapper {
         const l4 = (total >= 20 ? Math.min(len - 14, total) : len - 14) - 20;
         if ((proto === 6 ? l4 >= 20 : proto === 17 && l4 >= 8) && (buf[p + 6]! & 0x3f) === 0 && buf[p + 7] === 0) {
           const sp = (buf[p + 20]! << 8) | buf[p + 21]!, dp = (buf[p + 22]! << 8) | buf[p + 23]!;
-          if (proto === 6 || (dp !== 6081 && dp !== 4789)) {
+          if (proto === 6 || (dp !== UDP_PORT_GENEVE && dp !== UDP_PORT_VXLAN)) {
             const sa = ((buf[p + 12]! << 24) | (buf[p + 13]! << 16) | (buf[p + 14]! << 8) | buf[p + 15]!) >>> 0;
             const da = ((buf[p + 16]! << 24) | (buf[p + 17]! << 16) | (buf[p + 18]! << 8) | buf[p + 19]!) >>> 0;
             const swap = sa > da || (sa === da && sp > dp);
