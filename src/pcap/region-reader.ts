@@ -22,7 +22,8 @@ export interface RegionRing<S extends RegionSlot> {
 }
 
 /**
- * Read plain capture file `path` through `ring`, `readSize` bytes per read. `handled` is false, with nothing
+ * Read plain capture file `path` through `ring`, `readSize` bytes per read. The next region's read is issued
+ * before the current batch is handed over, so reading overlaps its processing. `handled` is false, with nothing
  * read, when the input is not a plain uncompressed file. A format error comes back after every complete packet
  * before it was sent.
  */
@@ -33,39 +34,62 @@ export async function readRegions<S extends RegionSlot>(path: string, ring: Regi
     if (!(await stat(path)).isFile()) return { handled: false };
     fh = await open(path, 'r');
   } catch { return { handled: false }; }
+  let ahead: Promise<Region> | null = null;
   try {
     const magic = new Uint8Array(2);
     const { bytesRead } = await fh.read(magic, 0, 2, 0);
     if (bytesRead === 2 && magic[0] === GZIP_MAGIC0 && magic[1] === GZIP_MAGIC1) return { handled: false };
     const parser = new CaptureParser(path);
     const step = Math.max(64, readSize);
-    let pos = 0, eof = false;
-    let tail: Uint8Array = new Uint8Array(0);
+    const at = { pos: 0, eof: false };
+    let cur = await fill(fh, ring, new Uint8Array(0), step, at);
     for (;;) {
-      const k = await ring.acquire();
+      const { k, region } = cur;
       const s = ring.slots[k]!;
-      // A record larger than the last region (nothing consumed from a full region) needs a bigger slot.
-      const need = tail.length + step;
-      if (s.data.byteLength < need) s.data = ring.alloc(Math.max(need, s.data.byteLength * 2));
-      const view = new Uint8Array(s.data);
-      if (tail.length) { if (tail.buffer === s.data) view.copyWithin(0, tail.byteOffset, tail.byteOffset + tail.length); else view.set(tail, 0); }
-      let have = tail.length;
-      while (!eof && have < need) {
-        const r = await fh.read(view, have, need - have, pos);
-        if (r.bytesRead === 0) eof = true;
-        pos += r.bytesRead; have += r.bytesRead;
-      }
-      const region = view.subarray(0, have);
-      const idxBytes = parser.indexBytesFor(have);
+      const idxBytes = parser.indexBytesFor(region.length);
       if (s.index.byteLength < idxBytes) { s.index = ring.alloc(Math.max(idxBytes, s.index.byteLength * 2)); s.cap = Math.floor(s.index.byteLength / INDEX_BYTES_PER_PACKET); }
       const { batch, used } = parser.pushRegion(region, { buffer: s.index });
-      tail = region.subarray(used);
+      const tail = region.subarray(used);
+      const last = parser.error !== undefined || at.eof;
+      // Read ahead (the tail goes first, into another slot) while this batch is processed.
+      ahead = last ? null : fill(fh, ring, tail, step, at);
       if (batch && batch.count > 0) ring.send(k, batch);
-      else ring.release(k); // nothing to send: the tail stays readable until the next acquire reuses the slot
+      else ring.release(k); // nothing to send: the tail is copied out before the slot can be taken again
       if (parser.error) return { handled: true, error: parser.error };
-      if (eof) { parser.regionEnd(tail); return { handled: true, ...(parser.error ? { error: parser.error } : {}) }; }
+      if (last) { parser.regionEnd(tail); return { handled: true, ...(parser.error ? { error: parser.error } : {}) }; }
+      cur = await ahead!;
+      ahead = null;
     }
   } finally {
+    // Never close the file under a read still in flight (an exception thrown while reading ahead).
+    if (ahead) await ahead.catch(() => undefined);
     await fh.close();
   }
+}
+
+/** A slot holding a region: `region` views its bytes. */
+interface Region { k: number; region: Uint8Array }
+
+/**
+ * Take a slot, copy `tail` to its start and read until it holds `tail` + `step` bytes or the file ends. With a
+ * slot at hand (a synchronous acquire) the copy and the first read are issued before this returns.
+ */
+function fill<S extends RegionSlot>(fh: FileHandle, ring: RegionRing<S>, tail: Uint8Array, step: number, at: { pos: number; eof: boolean }): Promise<Region> {
+  const start = async (k: number): Promise<Region> => {
+    const s = ring.slots[k]!;
+    // A record larger than the last region (nothing consumed from a full region) needs a bigger slot.
+    const need = tail.length + step;
+    if (s.data.byteLength < need) s.data = ring.alloc(Math.max(need, s.data.byteLength * 2));
+    const view = new Uint8Array(s.data);
+    if (tail.length) { if (tail.buffer === s.data) view.copyWithin(0, tail.byteOffset, tail.byteOffset + tail.length); else view.set(tail, 0); }
+    let have = tail.length;
+    while (!at.eof && have < need) {
+      const r = await fh.read(view, have, need - have, at.pos);
+      if (r.bytesRead === 0) at.eof = true;
+      at.pos += r.bytesRead; have += r.bytesRead;
+    }
+    return { k, region: view.subarray(0, have) };
+  };
+  const a = ring.acquire();
+  return typeof a === 'number' ? start(a) : a.then(start);
 }
