@@ -60,5 +60,7 @@ test('second opinion: tshark --export-objects ftp-data files are all extracted b
     assert.deepEqual(missing, [], `${p}: files tshark exported that we did not extract`);
   }
   console.log(`# ftp-data second opinion over ${pcaps.length} captures: ${both}/${theirs} tshark files extracted by us`);
-  assert.ok(theirs >= 14);
+  // Without ../shared only the committed fixtures are compared (3 distinct files).
+  if (!dir) console.log('# ftp-data second opinion: ../shared/corpus absent, the committed fixtures only');
+  assert.ok(theirs >= (dir ? 14 : 3), `only ${theirs} tshark files compared`);
 });

@@ -48,5 +48,7 @@ test('second opinion: attachments of tshark --export-objects imf messages are al
     assert.deepEqual(missing, [], `${p}: attachments of intact tshark messages that we did not extract`);
   }
   console.log(`# imf second opinion over ${pcaps.length} captures: ${both}/${theirs} attachments of intact tshark messages extracted by us (ours ${ours}; ${damaged} tshark exports damaged, not compared)`);
-  assert.ok(theirs >= 12, `only ${theirs} attachments compared`);
+  // Without ../shared only the committed fixture is compared (its 6 attachments).
+  if (!dir) console.log('# imf second opinion: ../shared/corpus absent, the committed fixture only');
+  assert.ok(theirs >= (dir ? 12 : 6), `only ${theirs} attachments compared`);
 });
