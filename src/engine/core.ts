@@ -1,6 +1,8 @@
 // ShardCore: the per-worker heart of the pipeline. It walks every packet of every batch (decode, defrag, key,
 // hash) so all shards share one capture clock, and handles only the packets whose flow hash maps to its shard:
-// flow table, sinks. The sequential mode is one ShardCore with workers = 1 in the calling thread.
+// flow table, sinks, and the ended flows for the output (records, or EVE lines written as flows end). The
+// sequential mode is one ShardCore with workers = 1 in the calling thread. ShardMapper is the main thread's
+// packet → shard map for the parallel mode.
 
 import { decodeBatchPacket, UDP_PORT_GENEVE, UDP_PORT_VXLAN } from '../decode/decode.js';
 import { PacketView } from '../decode/view.js';

@@ -1,6 +1,8 @@
-// Parallel flow pipeline: the reader's batches are copied once into a ring of SharedArrayBuffer slots and
-// broadcast to N shard workers; each worker walks every packet header (cheap: one shared capture clock, same
-// timeouts for any N) and does the flow work only for the flows whose hash maps to it. A slot is recycled when
+// Parallel flow pipeline: plain capture files are read straight into a ring of SharedArrayBuffer slots (other
+// inputs' batches are copied in), the main thread maps each packet to its shard, and every slot is broadcast to
+// N shard workers; each worker walks every packet header (cheap: one shared capture clock, same timeouts for
+// any N) and does the flow work only for its own packets. Ended flows come back as packed runs (EVE lines or
+// record copies) that FlowMerger orders by index. A slot is recycled when
 // every worker acknowledged it; with all slots busy the reader waits (back-pressure). A worker that fails, exits
 // or cannot load its sinks fails the run with a WorkerError carrying the cause; remaining workers are terminated.
 
