@@ -1,6 +1,7 @@
 // `split` over Suricata's verification captures (../shared/corpus/suricata-verify, read in place): the per-flow
 // pcaps, re-read, hold exactly the input's packets (count, bytes, timestamps), each file's packets in capture
-// order; and a sample of captures split identically (same files, same bytes) with 1 and 4 workers.
+// order; every capture split identically (same files, same bytes) with 1 and 4 workers, all in one run; and a
+// sample of captures the same way one by one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -79,7 +80,23 @@ test('split: per-flow pcaps hold exactly the input packets, each flow in capture
   console.log(`split: ${all.length} captures, ${pk} packets in ${files} files, all accounted for (${Date.now() - t0} ms)`);
 });
 
-test('split: identical files for --workers 1 and --workers 4 (a sample of the captures)', { skip: corpusSkip() }, async () => {
+test('split: every capture, as one run, gives identical files with --workers 1 and --workers 4', { skip: corpusSkip() }, async () => {
+  const all = captures();
+  const d1 = tmpDir('flowcarve-splitall1-'), d4 = tmpDir('flowcarve-splitall4-');
+  const t0 = Date.now();
+  // One run over all inputs: flows of the same tuple in different captures meet in one table, time jumps
+  // between inputs, faulty captures end early — the same way for any worker count.
+  const r1 = await runFlows(all, { workers: 1, sinks: [splitSinkSpec({ out: d1, maxOpen: 64 })], onInputError: () => {} });
+  const r4 = await runFlows(all, { workers: 4, sinks: [splitSinkSpec({ out: d4, maxOpen: 16 })], onInputError: () => {} });
+  const n1 = readdirSync(d1).length;
+  assert.equal(dirDigest(d1), dirDigest(d4), 'files differ between 1 and 4 workers');
+  assert.equal(r1.counters.table.flows, r4.counters.table.flows);
+  assert.ok(n1 > 500, `${n1} files`);
+  console.log(`split: all ${all.length} captures in one run, ${n1} files, ${r1.counters.packets} packets, identical for 1 and 4 workers (${Date.now() - t0} ms)`);
+  rmSync(d1, { recursive: true }); rmSync(d4, { recursive: true });
+});
+
+test('split: identical files for --workers 1 and --workers 4 (a sample of the captures, one by one)', { skip: corpusSkip() }, async () => {
   const all = captures();
   // Largest capture of every 48: spreads over the suite and exercises the biggest flows (~16 captures; all 731
   // with 4 worker threads each would take minutes on 2 cores).
