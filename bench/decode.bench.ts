@@ -80,10 +80,10 @@ async function main(): Promise<void> {
   const flowId = await makeFlowIdFn();
   let flows = 0;
   bench.add('flows work (table + EVE lines)', () => {
-    const core = new ShardCore({ worker: 0, workers: 1, lines: true }, [], flowId);
+    const core = new ShardCore({ worker: 0, workers: 1, output: 'eve' }, [], flowId);
     const out = (p: PackedFlows | null) => { if (p) flows += p.count; };
-    for (const b of batches) { core.processBatch(b); out(core.takeLines()); }
-    core.finishLines(out);
+    for (const b of batches) { core.processBatch(b); out(core.takeEnded()); }
+    core.finish(out);
     sink += flows;
   });
   for (const [name, pkt] of single) {

@@ -1,6 +1,6 @@
 // ShardCore: the per-worker heart of the pipeline. It walks every packet of every batch (decode, defrag, key,
 // hash) so all shards share one capture clock, and handles only the packets whose flow hash maps to its shard:
-// flow table, sinks, and the ended flows for the output (records, or EVE lines written as flows end). The
+// flow table, sinks, and the ended flows for the output (EndedFlows: EVE lines written as flows end, or records). The
 // sequential mode is one ShardCore with workers = 1 in the calling thread. ShardMapper is the main thread's
 // packet → shard map for the parallel mode.
 
@@ -9,12 +9,12 @@ import { PacketView } from '../decode/view.js';
 import type { PacketBatch } from '../pcap/batch.js';
 import { DefragTracker, Frag, type DefragCounters, type DefragOptions, type HeldFragment } from '../flow/defrag.js';
 import { KEY_WORDS, KeyBuilder, hashKeyWords, shardOf } from '../flow/key.js';
-import { compareEnded, type FlowRecord } from '../flow/record.js';
+import type { FlowRecord } from '../flow/record.js';
 import { FlowTable, type FlowIdFn, type FlowTableCounters, type FlowTableOptions } from '../flow/table.js';
 import type { FlowSink, PacketContext } from './sink.js';
 import type { Alert } from '../eve/alert.js';
 import { AlertedIndex } from '../eve/alerted.js';
-import { EndedLines } from './ended-lines.js';
+import { EndedFlows } from './ended-flows.js';
 import type { PackedFlows } from './packed.js';
 
 export interface CoreOptions {
@@ -22,10 +22,11 @@ export interface CoreOptions {
   workers: number;
   table?: FlowTableOptions;
   defrag?: DefragOptions;
-  /** Collect ended flows in `ended` for the caller (the flows output as records). */
-  records?: boolean;
-  /** Collect ended flows as EVE lines (takeLines, finishLines): the JSON output, no record object per flow. */
-  lines?: boolean;
+  /**
+   * Keep ended flows for the caller (takeEnded, finish): as EVE lines ('eve', written as each flow ends, no record
+   * object per flow) or as records ('records'); absent, flows end for the sinks only.
+   */
+  output?: 'eve' | 'records';
   /** Alerts known for this input: every ended flow gets `alerted` (true when one of them fired on it). */
   alerts?: Alert[];
 }
@@ -46,12 +47,8 @@ export interface CoreCounters {
 export class ShardCore {
   readonly table: FlowTable;
   readonly defrag: DefragTracker;
-  /** Flows ended since the last takeEnded() (when records are on). */
-  ended: FlowRecord[] = [];
-  /** Ended flows held back by takeEnded(): they end at the capture clock. */
-  #pending: FlowRecord[] = [];
-  /** Ended flows as lines (lines mode), or null. */
-  readonly #lines: EndedLines | null;
+  /** Ended flows not yet taken (with an output), or null. */
+  readonly #ended: EndedFlows | null;
   #packets = 0;
   #nonIp = 0;
   #nonIpBytes = 0;
@@ -76,8 +73,7 @@ export class ShardCore {
     this.#sinks = sinks;
     this.#other = sinks.filter((s) => typeof s.onOtherPacket === 'function');
     this.#kb = new KeyBuilder(o.table?.vlan ?? true);
-    const records = !!o.records;
-    const lines = this.#lines = o.lines ? new EndedLines() : null;
+    const ended = this.#ended = o.output ? new EndedFlows(o.output) : null;
     const alerted = o.alerts ? new AlertedIndex(o.alerts) : null;
     // Only the first 31 sinks can ignore flows; with more, no mask is ever "all" (2^31 is not an int32).
     const all = this.#allIgnored = sinks.length <= 31 ? (1 << sinks.length) - 1 : 2 ** 31;
@@ -85,12 +81,11 @@ export class ShardCore {
       if (alerted) rec.alerted = alerted.alerted(rec);
       const mask = slot < this.#ignored.length ? this.#ignored[slot]! : 0;
       for (let k = 0; k < sinks.length; k++) if (k >= 31 || (mask & (1 << k)) === 0) sinks[k]!.onFlowEnd(rec, slot);
-      if (records) this.ended.push(rec);
-      else if (lines) lines.add(rec);
+      if (ended) ended.add(rec);
     }, flowId,
     // A record is built at a flow's end only for the records output or for a sink that did not ignore the flow;
-    // the lines output reads the others from the table's scratch record.
-    records ? null : (slot) => sinks.length > 0 && (slot < this.#ignored.length ? this.#ignored[slot]! : 0) !== all, !!lines);
+    // the EVE output reads the others from the table's scratch record.
+    o.output === 'records' ? null : (slot) => sinks.length > 0 && (slot < this.#ignored.length ? this.#ignored[slot]! : 0) !== all, o.output === 'eve');
     this.defrag = new DefragTracker(o.defrag);
     const table = this.table;
     this.#ctx = {
@@ -137,68 +132,30 @@ export class ShardCore {
   }
 
   /**
-   * End of input: orphan held fragments, end every flow (reason shutdown). With `out` (records on), the flows
-   * not yet taken go to `out` in output order, in chunks of about `chunk` flows (last = true on the final call),
+   * End of input: orphan held fragments, end every flow (reason shutdown). With an output, the flows not yet
+   * taken go to `out` in output order, in runs of about `chunk` flows (last = true on the final call),
    * continuing the order of takeEnded(), so the shutdown flush never has to be held all at once.
    */
-  finish(out?: (recs: FlowRecord[], last: boolean) => void, chunk = 1024): void {
+  finish(out?: (p: PackedFlows | null, last: boolean) => void, chunk = 1024): void {
     this.defrag.flush();
     if (this.defrag.out.length) this.#held(this.defrag.out);
-    if (!out) { this.table.flush(); return; }
-    const before = this.takeEnded();
-    if (before.length) out(before, false);
-    this.table.flush(chunk, () => out(this.#flushed(false), false));
-    out(this.#flushed(true), true);
+    const ended = this.#ended;
+    if (!out || !ended) { this.table.flush(); return; }
+    const before = ended.takeBefore(this.table.clock);
+    if (before) out(before, false);
+    let added = ended.size;
+    // Each chunk of shutdown flows (added in output order) goes out with the waiting flows that sort before it.
+    this.table.flush(chunk, () => { if (ended.size > added) out(ended.takeThroughLast(false), false); added = ended.size; });
+    out(ended.takeThroughLast(true), true);
   }
 
   /**
-   * Take the flows that ended before the capture clock, in output order. Flows ending at the clock itself are
-   * held back (a later packet with the same time may end one that sorts before them), so the runs returned by
-   * successive calls form one ordered sequence.
+   * Take the flows that ended before the capture clock, in output order (null when none). Flows ending at the
+   * clock itself are held back (a later packet with the same time may end one that sorts before them), so the
+   * runs returned by successive calls form one ordered sequence.
    */
-  takeEnded(): FlowRecord[] {
-    const clock = this.table.clock;
-    const all = this.#pending.length ? this.#pending.concat(this.ended) : this.ended;
-    this.ended = [];
-    let out: FlowRecord[] = all, keep: FlowRecord[] = [];
-    for (let k = 0; k < all.length; k++) {
-      if (all[k]!.endedAt >= clock) { out = all.filter((r) => r.endedAt < clock); keep = all.filter((r) => r.endedAt >= clock); break; }
-    }
-    this.#pending = keep;
-    return out.sort(compareEnded);
-  }
-
-  /** Lines mode: the flows that ended before the capture clock, in output order (as takeEnded), or null. */
-  takeLines(): PackedFlows | null {
-    return this.#lines!.takeBefore(this.table.clock);
-  }
-
-  /** Lines mode: finish() with the flows not yet taken as packed runs to `out`, in chunks of about `chunk`. */
-  finishLines(out: (p: PackedFlows | null, last: boolean) => void, chunk = 1024): void {
-    const lines = this.#lines!;
-    this.defrag.flush();
-    if (this.defrag.out.length) this.#held(this.defrag.out);
-    const before = lines.takeBefore(this.table.clock);
-    if (before) out(before, false);
-    let added = lines.size;
-    // Each chunk of shutdown flows (added in output order) goes out with the waiting flows that sort before it.
-    this.table.flush(chunk, () => { if (lines.size > added) out(lines.takeThroughLast(false), false); added = lines.size; });
-    out(lines.takeThroughLast(true), true);
-  }
-
-  /** Shutdown flows ended since the last call (in output order), merged with the held-back ones. */
-  #flushed(last: boolean): FlowRecord[] {
-    const chunk = this.ended;
-    this.ended = [];
-    if (this.#pending.length === 0) return chunk;
-    if (!last && chunk.length === 0) return chunk; // nothing new: the held-back flows stay held
-    const all = this.#pending.concat(chunk).sort(compareEnded);
-    if (last) { this.#pending = []; return all; }
-    const bound = chunk[chunk.length - 1]!;
-    let k = all.length;
-    while (k > 0 && compareEnded(all[k - 1]!, bound) > 0) k--;
-    this.#pending = all.slice(k);
-    return all.slice(0, k);
+  takeEnded(): PackedFlows | null {
+    return this.#ended!.takeBefore(this.table.clock);
   }
 
   /** Counters so far. */

@@ -1,6 +1,6 @@
 // Ended flows in packed form: the ordering fields and keys of a run of flows in typed arrays, with either their
-// EVE JSON lines as bytes (one buffer, line ends indexed; made by EndedLines) or record objects (packFlows). This
-// is what crosses from a shard worker to the main thread, and what the merger orders by index.
+// EVE JSON lines as bytes (one buffer, line ends indexed) or record copies (made by EndedFlows). This is what
+// crosses from a shard worker to the main thread, and what the merger orders by index.
 
 import { KEY_BYTES } from '../flow/key.js';
 import type { FlowRecord } from '../flow/record.js';
@@ -18,20 +18,6 @@ export interface PackedFlows {
   ends?: Uint32Array;
   /** The records, keys not set (records mode; give them back with recordAt()). */
   recs?: FlowRecord[];
-}
-
-const NO_KEY = new Uint8Array(0);
-
-/** Pack `recs` (already in output order) as record copies, their keys in the typed array. */
-export function packFlows(recs: FlowRecord[]): PackedFlows {
-  const n = recs.length;
-  const order = new Float64Array(n * 3), keys = new Uint8Array(n * KEY_BYTES);
-  for (let k = 0; k < n; k++) {
-    const r = recs[k]!;
-    order[k * 3] = r.endedAt; order[k * 3 + 1] = r.startSec; order[k * 3 + 2] = r.startNsec;
-    keys.set(r.key, k * KEY_BYTES);
-  }
-  return { count: n, order, keys, recs: recs.map((r) => ({ ...r, key: NO_KEY })) };
 }
 
 /** Record `i` of a records-mode pack, its key restored (a view into the pack). */

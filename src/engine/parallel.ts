@@ -55,7 +55,7 @@ export async function runParallel(inputs: string[], opts: RunOptions, n: number)
   };
 
   for (let w = 0; w < n; w++) {
-    const init: ShardInit = { core: { worker: w, workers: n, table: opts.table, defrag: opts.defrag, records: output === 'records', lines: output === 'eve', ...(opts.alerts ? { alerts: opts.alerts } : {}) }, sinks: opts.sinks ?? [], output };
+    const init: ShardInit = { core: { worker: w, workers: n, table: opts.table, defrag: opts.defrag, ...(output !== 'none' ? { output } : {}), ...(opts.alerts ? { alerts: opts.alerts } : {}) }, sinks: opts.sinks ?? [], output };
     const wk = new Worker(SHARD_WORKER_URL, { workerData: init });
     workers.push(wk);
     wk.on('message', (m: FromShard) => {

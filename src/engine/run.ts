@@ -66,26 +66,20 @@ export async function runFlows(inputs: string[], opts: RunOptions = {}): Promise
   const flowId = await makeFlowIdFn();
   const sinks = await loadSinks(opts.sinks ?? [], 0, 1);
   const mode = outputMode(opts);
-  const core = new ShardCore({ worker: 0, workers: 1, table: opts.table, defrag: opts.defrag, records: mode === 'records', lines: mode === 'eve', ...(opts.alerts ? { alerts: opts.alerts } : {}) }, sinks, flowId);
+  const core = new ShardCore({ worker: 0, workers: 1, table: opts.table, defrag: opts.defrag, ...(mode !== 'none' ? { output: mode } : {}), ...(opts.alerts ? { alerts: opts.alerts } : {}) }, sinks, flowId);
   // One shard: its runs are already in output order.
   const deliver = flowDelivery(opts);
-  const emit = (recs: FlowRecord[]): void => {
-    for (const r of recs) { opts.onFlow!(r); if (opts.onFlowJson || opts.onFlowLines) deliverJson(opts, r); }
-  };
-  const emitLines = (p: PackedFlows | null): void => { if (p && p.count) deliver(p, 0, p.count); };
+  const emit = (p: PackedFlows | null): void => { if (p && p.count) deliver(p, 0, p.count); };
   const onBatch = (batch: PacketBatch): void => {
     core.processBatch(batch);
-    if (mode === 'records') emit(core.takeEnded());
-    else if (mode === 'eve') emitLines(core.takeLines());
+    if (mode !== 'none') emit(core.takeEnded());
   };
   // Two buffers taking turns: a batch is done with when processBatch returns (sinks copy what they keep).
   const slots: RegionSlot[] = [0, 1].map(() => ({ data: new ArrayBuffer(0), index: new ArrayBuffer(0), cap: 0 }));
   let turn = 0;
   const ring: RegionRing<RegionSlot> = { slots, acquire: () => (turn ^= 1), send: (_k, b) => onBatch(b), release: () => {}, alloc: (b) => new ArrayBuffer(b) };
   const failed = await readInputs(inputs, opts, ring, opts.read?.chunkSize ?? DEFAULT_CHUNK, onBatch);
-  if (mode === 'records') core.finish((recs) => emit(recs));
-  else if (mode === 'eve') core.finishLines((p) => emitLines(p));
-  else core.finish();
+  if (mode !== 'none') core.finish(emit); else core.finish();
   const results: unknown[][] = [];
   for (const s of sinks) results.push([await s.finish()]);
   if (failed.error) throw failed.error;

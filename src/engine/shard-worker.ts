@@ -5,7 +5,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { viewBatch } from '../pcap/batch.js';
 import { ShardCore } from './core.js';
 import type { FromShard, ShardInit, SlotBuffers, ToShard } from './protocol.js';
-import { packFlows, type PackedFlows } from './packed.js';
+import type { PackedFlows } from './packed.js';
 import { loadSinks, makeFlowIdFn } from './run.js';
 
 /** Serve one shard on `port` (the worker's parentPort) with the init data from workerData. */
@@ -23,8 +23,8 @@ export async function serveShard(port: MessagePort, init: ShardInit): Promise<vo
     sinks = await loadSinks(init.sinks, init.core.worker, init.core.workers);
     core = new ShardCore(init.core, sinks, flowId);
   } catch (e) { fail(e); return; }
-  // Records travel packed as record copies; EVE lines are written as flows end (lines mode of the core).
-  const take = (): PackedFlows | null => (init.output === 'eve' ? core.takeLines() : init.output === 'records' ? packFlows(core.takeEnded()) : null);
+  // Ended flows travel packed: EVE lines written as flows end, or record copies (see EndedFlows).
+  const take = (): PackedFlows | null => (init.output === 'none' ? null : core.takeEnded());
   post({ t: 'ready' });
   const slots: SlotBuffers[] = [];
   port.on('message', (m: ToShard) => {
@@ -40,8 +40,7 @@ export async function serveShard(port: MessagePort, init: ShardInit): Promise<vo
     void (async () => {
       try {
         const clock = core.table.clock;
-        if (init.output === 'eve') core.finishLines((p, last) => post({ t: 'flows', clock, last, out: p }));
-        else if (init.output === 'records') core.finish((recs, last) => post({ t: 'flows', clock, last, out: packFlows(recs) }));
+        if (init.output !== 'none') core.finish((p, last) => post({ t: 'flows', clock, last, out: p }));
         else core.finish();
         const results: unknown[] = [];
         for (const s of sinks) results.push(await s.finish());

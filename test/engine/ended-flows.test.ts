@@ -1,12 +1,15 @@
-// The JSON output's lines mode (EVE lines written as each flow ends, from the table's scratch record, sorted and
-// held back in EndedLines) against the records mode (a record per flow, sorted by takeEnded/finish, formatted
-// by flowJson): byte-identical, on traffic where many flows end at the same capture time (times on whole
-// seconds, short timeouts, TCP resets and reuse), read in small batches, with a small shutdown chunk.
+// The core's output runs (EndedFlows: EVE lines written as each flow ends from the table's scratch record, or
+// records) against an oracle: every ended flow, kept by a sink, sorted by compareEnded at the end. Byte-identical
+// on traffic where many flows end at the same capture time (times on whole seconds, short timeouts, TCP resets
+// and reuse), read in small batches, with a small shutdown chunk: the hold-backs and the chunked shutdown must
+// keep the runs one ordered sequence.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeFlowIdFn } from '../../src/engine/run.js';
 import { ShardCore } from '../../src/engine/core.js';
-import type { PackedFlows } from '../../src/engine/packed.js';
+import { recordAt, type PackedFlows } from '../../src/engine/packed.js';
+import type { FlowSink } from '../../src/engine/sink.js';
+import { compareEnded, type FlowRecord } from '../../src/flow/record.js';
 import { flowJson } from '../../src/flow/eve.js';
 import { CaptureParser } from '../../src/pcap/parser.js';
 import type { PacketBatch } from '../../src/pcap/batch.js';
@@ -40,33 +43,45 @@ function batches(data: Uint8Array, chunk: number): PacketBatch[] {
   return out;
 }
 
-test('lines mode writes the records mode\'s JSON, byte for byte, through hold-backs and chunked shutdown', async () => {
+/** A sink that keeps a copy of every ended flow: the reference, sorted into output order at the end. */
+function collector(): { sink: FlowSink; all: FlowRecord[] } {
+  const all: FlowRecord[] = [];
+  return { all, sink: { onPacket() {}, onFlowEnd(r) { all.push({ ...r, key: r.key.slice() }); }, finish() { return null; } } };
+}
+
+test('the output runs (EVE lines and records) are the ended flows in output order, through hold-backs and chunked shutdown', async () => {
   const flowId = await makeFlowIdFn();
   const table = { timeouts: { tcp: { new: 3, established: 5, closed: 2 }, udp: { new: 3, established: 5 } } };
   const data = capture(6000, 7);
   for (const chunk of [300, 4096]) {
     const bs = batches(data, chunk);
-    const rec = new ShardCore({ worker: 0, workers: 1, table, records: true }, [], flowId);
-    let want = '';
+    // Records output, with a sink keeping every ended flow: the oracle is those flows sorted by compareEnded.
+    const c = collector();
+    const rec = new ShardCore({ worker: 0, workers: 1, table, output: 'records' }, [c.sink], flowId);
+    let recText = '';
+    const takeRecs = (p: PackedFlows | null) => { if (p) for (let i = 0; i < p.count; i++) recText += flowJson(recordAt(p, i)) + '\n'; };
     for (const b of bs) {
       rec.processBatch(b);
-      for (const r of rec.takeEnded()) want += flowJson(r) + '\n';
+      takeRecs(rec.takeEnded());
     }
-    rec.finish((recs) => { for (const r of recs) want += flowJson(r) + '\n'; }, 5);
+    rec.finish(takeRecs, 5);
+    const want = c.all.sort(compareEnded).map((r) => flowJson(r) + '\n').join('');
 
-    const lin = new ShardCore({ worker: 0, workers: 1, table, lines: true }, [], flowId);
+    // EVE output, no sink: lines written from the table's scratch record as flows end.
+    const lin = new ShardCore({ worker: 0, workers: 1, table, output: 'eve' }, [], flowId);
     const parts: Uint8Array[] = [];
     const take = (p: PackedFlows | null) => { if (p) { parts.push(p.lines!.slice()); assert.equal(p.ends![p.count - 1], p.lines!.length); } };
     for (const b of bs) {
       lin.processBatch(b);
-      take(lin.takeLines());
+      take(lin.takeEnded());
     }
-    lin.finishLines((p) => take(p), 5);
+    lin.finish((p) => take(p), 5);
     const got = Buffer.concat(parts).toString('latin1');
     const n = want.split('\n').length - 1;
     assert.ok(n > 500, `${n} flows`);
-    const c = rec.counters.table;
-    assert.ok(c.timeouts > 100 && c.tcpReuse > 10 && c.shutdown > 10, JSON.stringify(c));
+    const t = rec.counters.table;
+    assert.ok(t.timeouts > 100 && t.tcpReuse > 10 && t.shutdown > 10, JSON.stringify(t));
+    assert.equal(recText, want, `records, read chunk ${chunk}`);
     assert.equal(got, want, `read chunk ${chunk}`);
   }
 });
