@@ -5,7 +5,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pcapFileHeader } from '../pcap/writer.js';
+import { pcapFileHeader, putRecordHeader } from '../pcap/writer.js';
 import type { PacketBatch } from '../pcap/batch.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { FlowSink, PacketContext, SinkContext, SinkSpec } from './sink.js';
@@ -41,15 +41,14 @@ export function splitFileName(flow: FlowRecord, name: SplitOptions['name'] = 'co
 class OutFile {
   fd = -1;
   buf: Uint8Array = EMPTY;
+  /** View of `buf` for the record headers (one per buffer). */
+  dv = EMPTY_DV;
   pos = 0;
   constructor(readonly path: string, readonly linkType: number, public created: boolean) {}
 }
 
 const EMPTY = new Uint8Array(0);
-
-function putLe32(b: Uint8Array, p: number, v: number): void {
-  b[p] = v & 0xff; b[p + 1] = (v >>> 8) & 0xff; b[p + 2] = (v >>> 16) & 0xff; b[p + 3] = v >>> 24;
-}
+const EMPTY_DV = new DataView(new ArrayBuffer(0));
 
 /** Module entry for runFlows(): one SplitSink per worker. */
 export function createSink(options: unknown, _ctx: SinkContext): FlowSink<SplitResult> {
@@ -129,9 +128,10 @@ export class SplitSink implements FlowSink<SplitResult> {
       const nb = Buffer.allocUnsafe(Math.max(need + 24, f.buf.length * 2));
       nb.set(f.buf.subarray(0, f.pos));
       f.buf = nb;
+      f.dv = new DataView(nb.buffer, nb.byteOffset, nb.byteLength);
     }
     const b = f.buf, p = f.pos;
-    putLe32(b, p, batch.tsSec[i]!); putLe32(b, p + 4, batch.tsNsec[i]!); putLe32(b, p + 8, n); putLe32(b, p + 12, batch.origlen[i]!);
+    putRecordHeader(f.dv, p, batch.tsSec[i]!, batch.tsNsec[i]!, n, batch.origlen[i]!);
     // One Buffer view per batch: packet bytes are copied without a view per packet.
     if (batch.buf !== this.#srcOf) { this.#srcOf = batch.buf; this.#src = Buffer.from(batch.buf.buffer, batch.buf.byteOffset, batch.buf.byteLength); }
     this.#src.copy(b, p + 16, o, o + n);
@@ -167,7 +167,7 @@ export class SplitSink implements FlowSink<SplitResult> {
     f.pos = 0;
     this.#dirty.delete(f);
     // Give back big buffers: an idle flow keeps at most 4 KiB.
-    if (f.buf.length > 4096) f.buf = EMPTY;
+    if (f.buf.length > 4096) { f.buf = EMPTY; f.dv = EMPTY_DV; }
   }
 
   #close(f: OutFile): void {

@@ -34,6 +34,14 @@ export function pcapFileHeader(o: PcapWriterOptions): Uint8Array {
   return b;
 }
 
+/** Write a classic pcap record header at `p` of `dv`: seconds, sub-second part as the file stores it (µs or ns), caplen, origlen. */
+export function putRecordHeader(dv: DataView, p: number, tsSec: number, tsSub: number, caplen: number, origlen: number, le = true): void {
+  dv.setUint32(p, tsSec, le);
+  dv.setUint32(p + 4, tsSub, le);
+  dv.setUint32(p + 8, caplen, le);
+  dv.setUint32(p + 12, origlen, le);
+}
+
 /** Packs pcap records into buffers of `bufSize` bytes; full buffers are handed to `sink`. */
 export class PcapEncoder {
   readonly nsec: boolean;
@@ -64,13 +72,8 @@ export class PcapEncoder {
         this.#dv = new DataView(this.#buf.buffer);
       }
     }
-    const dv = this.#dv;
     const p = this.#pos;
-    const le = this.le;
-    dv.setUint32(p, tsSec, le);
-    dv.setUint32(p + 4, this.nsec ? tsNsec : Math.floor(tsNsec / 1000), le);
-    dv.setUint32(p + 8, data.length, le);
-    dv.setUint32(p + 12, origlen, le);
+    putRecordHeader(this.#dv, p, tsSec, this.nsec ? tsNsec : Math.floor(tsNsec / 1000), data.length, origlen, this.le);
     this.#buf.set(data, p + 16);
     this.#pos = p + need;
     this.records++;

@@ -10,6 +10,7 @@ import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, 
 import { join } from 'node:path';
 import { ERR, FlowcarveError } from '../errors.js';
 import { decodeIndex, encodeIndex, scanSegment, type IndexEntry, type SegmentIndex } from './index-file.js';
+import { pcapFileHeader, putRecordHeader } from '../pcap/writer.js';
 
 /** Suricata's default pcap-log file size. */
 export const DEFAULT_FILE_SIZE = 100 * 1024 * 1024;
@@ -197,11 +198,8 @@ export class SegmentStore {
       this.#flush();
       if (need > this.#buf.length) { this.#buf = new Uint8Array(need); this.#dv = new DataView(this.#buf.buffer); }
     }
-    const dv = this.#dv, p = this.#pos;
-    dv.setUint32(p, tsSec, true);
-    dv.setUint32(p + 4, this.nsec ? tsNsec : Math.floor(tsNsec / 1000), true);
-    dv.setUint32(p + 8, data.length, true);
-    dv.setUint32(p + 12, origlen, true);
+    const p = this.#pos;
+    putRecordHeader(this.#dv, p, tsSec, this.nsec ? tsNsec : Math.floor(tsNsec / 1000), data.length, origlen);
     this.#buf.set(data, p + 16);
     this.#pos = p + need;
     const off = this.#segBytes;
@@ -236,11 +234,7 @@ export class SegmentStore {
     const path = join(this.dir, name);
     this.#fd = openSync(path, 'wx');
     this.#seg = { name, path, sec: tsSec, usec, bytes: 0 };
-    const h = new DataView(new ArrayBuffer(24));
-    h.setUint32(0, this.nsec ? 0xa1b23c4d : 0xa1b2c3d4, true);
-    h.setUint16(4, 2, true); h.setUint16(6, 4, true);
-    h.setUint32(16, 262144, true); h.setUint32(20, linkType, true);
-    this.#buf.set(new Uint8Array(h.buffer), 0);
+    this.#buf.set(pcapFileHeader({ linkType, nsec: this.nsec }), 0);
     this.#pos = 24;
     this.#segBytes = 24;
     this.#linkType = linkType;
