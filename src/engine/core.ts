@@ -97,12 +97,14 @@ export class ShardCore {
 
   /**
    * Walk every packet of `batch` (batches must come in input order). With `shards` (ShardMapper's output),
-   * packets mapped to another shard only move the clock: they are not decoded again.
+   * packets mapped to another shard only move the clock: they are not decoded again. With `keys` (ShardMapper's
+   * keyed packets) and no sinks, a keyed packet of this shard goes to the table without being decoded.
    */
-  processBatch(batch: PacketBatch, shards?: Uint8Array): void {
+  processBatch(batch: PacketBatch, shards?: Uint8Array, keys?: Uint32Array): void {
     const v = this.#v, kb = this.#kb, table = this.table, defrag = this.defrag;
     const n = batch.count, tsSec = batch.tsSec, tsNsec = batch.tsNsec;
     const workers = this.#workers, me = this.#worker;
+    const keyed = this.#sinks.length === 0 ? keys : undefined, kw = kb.words;
     for (let i = 0; i < n; i++) {
       const idx = this.#packets++;
       const t = tsSec[i]! + tsNsec[i]! * 1e-9;
@@ -113,6 +115,19 @@ export class ShardCore {
         if (defrag.out.length) this.#held(defrag.out);
       }
       if (shards !== undefined) { const sh = shards[i]!; if (sh !== me && sh !== SHARD_ALL) continue; }
+      if (keyed !== undefined) {
+        const k = i * MAPPED_KEY_WORDS, m = keyed[k + 5]!;
+        if (m !== 0) {
+          // The table reads the key, its hash and side, the protocol and the TCP flags: all mapped already.
+          const proto = (m >>> 16) & 0xff;
+          kw[0] = 4 | (proto << 8); kw[1] = keyed[k + 1]!; kw[2] = keyed[k + 2]!; kw[3] = keyed[k + 3]!; kw[7] = keyed[k + 4]!;
+          kw[4] = 0; kw[5] = 0; kw[6] = 0; kw[8] = 0; kw[9] = 0; kw[10] = 0;
+          kb.swapped = (m & 2) !== 0;
+          v.proto = proto; v.tcpFlags = (m >>> 8) & 0xff;
+          table.packet(kb, keyed[k]!, v, batch, i);
+          continue;
+        }
+      }
       decodeBatchPacket(v, batch, i, true);
       if (v.ipVersion === 0) {
         this.#nonIp++; this.#nonIpBytes += batch.caplen[i]!;
@@ -199,6 +214,11 @@ export class ShardCore {
 
 /** Shard map value of packets every shard must decode: fragments (each shard tracks every datagram) and non-IP. */
 export const SHARD_ALL = 255;
+/**
+ * Words per packet of ShardMapper's keyed output: hash, key words 1, 2, 3 and 7 (word 0 is 4 | proto << 8, the
+ * others zero), and meta = 1 | swapped << 1 | TCP flags << 8 | proto << 16 (0 for a packet off the fast path).
+ */
+export const MAPPED_KEY_WORDS = 6;
 
 /**
  * Computes, once for all shards, which shard owns each packet (the flow hash modulo the shard count, as the
@@ -214,8 +234,11 @@ export class ShardMapper {
     this.#kb = new KeyBuilder(vlan);
   }
 
-  /** Write the shard of packet i of `batch` into out[i]. */
-  map(batch: PacketBatch, out: Uint8Array): void {
+  /**
+   * Write the shard of packet i of `batch` into out[i]; with `keys`, also the key of each fast-path packet (see
+   * MAPPED_KEY_WORDS), so a shard without sinks does not decode it again.
+   */
+  map(batch: PacketBatch, out: Uint8Array, keys?: Uint32Array): void {
     const n = batch.count, w = this.workers, buf = batch.buf, off = batch.offset, cap = batch.caplen, lt = batch.linkType;
     const kw = this.#fw;
     for (let i = 0; i < n; i++) {
@@ -240,12 +263,19 @@ export class ShardMapper {
             kw[1] = ((pa >> 8) << 16) | ((pa & 0xff) << 24);
             kw[2] = (pb >> 8) | ((pb & 0xff) << 8);
             kw[3] = bswap(a); kw[7] = bswap(b);
-            out[i] = shardOf(hashKeyWords(kw), w);
+            const h = hashKeyWords(kw);
+            out[i] = shardOf(h, w);
+            if (keys !== undefined) {
+              const k = i * MAPPED_KEY_WORDS;
+              keys[k] = h; keys[k + 1] = kw[1]; keys[k + 2] = kw[2]; keys[k + 3] = kw[3]; keys[k + 4] = kw[7];
+              keys[k + 5] = 1 | (swap ? 2 : 0) | (proto === 6 ? buf[p + 33]! << 8 : 0) | (proto << 16);
+            }
             continue;
           }
         }
       }
       out[i] = this.#slow(batch, i);
+      if (keys !== undefined) keys[i * MAPPED_KEY_WORDS + 5] = 0;
     }
   }
 

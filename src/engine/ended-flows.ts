@@ -92,36 +92,25 @@ export class EndedFlows {
   #take(idx: Int32Array, m: number): PackedFlows | null {
     const out = m > 0 ? this.#pack(idx, m) : null;
     const n = idx.length - m;
+    // The waiting flows, gathered in order, then put back at the start.
+    const rest = idx.subarray(m);
     const order = new Float64Array(n * 3), keys = new Uint8Array(n * KEY_BYTES);
-    const recs: FlowRecord[] = [];
-    // The waiting lines, gathered in order, then put back at the start of #lines.
-    let bytes = 0;
-    if (this.mode === 'eve') for (let k = m; k < idx.length; k++) bytes += this.#ends[idx[k]!]! - this.#starts[idx[k]!]!;
-    const lines = new Uint8Array(bytes), ends = new Uint32Array(this.mode === 'eve' ? n : 0);
-    let len = 0;
-    for (let k = 0; k < n; k++) {
-      const i = idx[m + k]!;
-      order.set(this.#order.subarray(i * 3, i * 3 + 3), k * 3);
-      keys.set(this.#keys.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES), k * KEY_BYTES);
-      if (this.mode === 'records') { recs.push(this.#recs[i]!); continue; }
-      lines.set(this.#lines.subarray(this.#starts[i]!, this.#ends[i]!), len);
-      len += this.#ends[i]! - this.#starts[i]!;
-      ends[k] = len;
-    }
-    this.#order.set(order); this.#keys.set(keys); this.#lines.set(lines);
-    for (let k = 0; k < ends.length; k++) { this.#starts[k] = k ? ends[k - 1]! : 0; this.#ends[k] = ends[k]!; }
-    this.#recs = recs; this.#len = len; this.#n = n;
+    gather(rest, this.#order, this.#keys, order, keys);
+    this.#order.set(order); this.#keys.set(keys);
+    if (this.mode === 'records') { this.#recs = Array.from(rest, (i) => this.#recs[i]!); this.#n = n; return out; }
+    const ends = new Uint32Array(n);
+    const lines = this.#gatherLines(rest, ends);
+    this.#lines.set(lines);
+    for (let k = 0; k < n; k++) { this.#starts[k] = k ? ends[k - 1]! : 0; this.#ends[k] = ends[k]!; }
+    this.#len = lines.length; this.#n = n;
     return out;
   }
 
   /** The first `m` flows of `idx` as a pack. */
   #pack(idx: Int32Array, m: number): PackedFlows {
+    const first = idx.subarray(0, m);
     const order = new Float64Array(m * 3), keys = new Uint8Array(m * KEY_BYTES);
-    for (let k = 0; k < m; k++) {
-      const i = idx[k]!;
-      order.set(this.#order.subarray(i * 3, i * 3 + 3), k * 3);
-      keys.set(this.#keys.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES), k * KEY_BYTES);
-    }
+    gather(first, this.#order, this.#keys, order, keys);
     if (this.mode === 'records') {
       // Copies without the key view (which would drag its whole slab across threads).
       const recs: FlowRecord[] = new Array<FlowRecord>(m);
@@ -129,17 +118,28 @@ export class EndedFlows {
       return { count: m, order, keys, recs };
     }
     const ends = new Uint32Array(m);
+    return { count: m, order, keys, lines: this.#gatherLines(first, ends), ends };
+  }
+
+  /**
+   * The lines of flows `idx`, in that order, in a new buffer; `ends` receives each line's end. Lines are written
+   * as flows end, nearly in output order: each run of lines already adjacent in #lines is copied at once.
+   */
+  #gatherLines(idx: Int32Array, ends: Uint32Array): Uint8Array {
+    const S = this.#starts, E = this.#ends;
     let bytes = 0;
-    for (let k = 0; k < m; k++) bytes += this.#ends[idx[k]!]! - this.#starts[idx[k]!]!;
+    for (let k = 0; k < idx.length; k++) bytes += E[idx[k]!]! - S[idx[k]!]!;
     const lines = new Uint8Array(bytes);
     let p = 0;
-    for (let k = 0; k < m; k++) {
-      const i = idx[k]!;
-      lines.set(this.#lines.subarray(this.#starts[i]!, this.#ends[i]!), p);
-      p += this.#ends[i]! - this.#starts[i]!;
-      ends[k] = p;
+    for (let k = 0; k < idx.length;) {
+      const a = S[idx[k]!]!;
+      let b = E[idx[k]!]!;
+      ends[k++] = p + (b - a);
+      while (k < idx.length && S[idx[k]!] === b) { b = E[idx[k]!]!; ends[k++] = p + (b - a); }
+      lines.set(this.#lines.subarray(a, b), p);
+      p += b - a;
     }
-    return { count: m, order, keys, lines, ends };
+    return lines;
   }
 
   #grow(cap: number): void {
@@ -148,5 +148,15 @@ export class EndedFlows {
     const starts = new Uint32Array(cap); starts.set(this.#starts); this.#starts = starts;
     const ends = new Uint32Array(cap); ends.set(this.#ends); this.#ends = ends;
     this.#cap = cap;
+  }
+}
+
+/** Copy the order fields and keys of flows `idx` (in that order) from `order`/`keys` into `o`/`k`. */
+function gather(idx: Int32Array, order: Float64Array, keys: Uint8Array, o: Float64Array, k: Uint8Array): void {
+  for (let j = 0; j < idx.length; j++) {
+    const i = idx[j]!;
+    o[j * 3] = order[i * 3]!; o[j * 3 + 1] = order[i * 3 + 1]!; o[j * 3 + 2] = order[i * 3 + 2]!;
+    const from = i * KEY_BYTES, to = j * KEY_BYTES;
+    for (let b = 0; b < KEY_BYTES; b++) k[to + b] = keys[from + b]!;
   }
 }

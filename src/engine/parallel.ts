@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { ERR, WorkerError } from '../errors.js';
 import type { RegionRing, RegionSlot } from '../pcap/region-reader.js';
 import { INDEX_BYTES_PER_PACKET, viewBatch, type PacketBatch } from '../pcap/batch.js';
-import { ShardMapper, sumCounters, type CoreCounters } from './core.js';
+import { MAPPED_KEY_WORDS, ShardMapper, sumCounters, type CoreCounters } from './core.js';
 import { FlowMerger } from './merge.js';
 import type { FromShard, ShardInit, SlotBuffers, ToShard } from './protocol.js';
 import { flowDelivery, outputMode, readInputs, type RunOptions, type RunResult } from './run.js';
@@ -25,15 +25,22 @@ export const DEFAULT_RING_SLOTS = 8;
  * (more batches: messages, held-back sorts, packed runs); 4 and 8 MiB were no faster.
  */
 const SLOT_BYTES = 2 << 20;
+const MAPPED_KEY_BYTES = MAPPED_KEY_WORDS * 4;
 
-interface Slot extends RegionSlot { data: SharedArrayBuffer; index: SharedArrayBuffer; shards: SharedArrayBuffer; refs: number; sent: SlotBuffers | null }
+interface Slot extends RegionSlot { data: SharedArrayBuffer; index: SharedArrayBuffer; shards: SharedArrayBuffer; keys: SharedArrayBuffer | null; refs: number; sent: SlotBuffers | null }
 
 /** Run the pipeline over N workers (see the module comment); same options and result as runFlows. */
 export async function runParallel(inputs: string[], opts: RunOptions, n: number): Promise<RunResult> {
   const nslots = Math.max(2, opts.ringSlots ?? DEFAULT_RING_SLOTS);
   const slots: Slot[] = [];
   const free: number[] = [];
-  for (let k = 0; k < nslots; k++) { slots.push({ data: new SharedArrayBuffer(SLOT_BYTES), index: new SharedArrayBuffer(4096 * INDEX_BYTES_PER_PACKET), shards: new SharedArrayBuffer(4096), cap: 4096, refs: 0, sent: null }); free.push(k); }
+  // Without sinks the shards need only the table's inputs, which the main thread reads anyway while mapping: it
+  // hands them over (keys) and the shards skip decoding those packets.
+  const keyed = (opts.sinks ?? []).length === 0;
+  for (let k = 0; k < nslots; k++) {
+    slots.push({ data: new SharedArrayBuffer(SLOT_BYTES), index: new SharedArrayBuffer(4096 * INDEX_BYTES_PER_PACKET), shards: new SharedArrayBuffer(4096), keys: keyed ? new SharedArrayBuffer(4096 * MAPPED_KEY_BYTES) : null, cap: 4096, refs: 0, sent: null });
+    free.push(k);
+  }
   let wakeReader: (() => void) | null = null;
   let failure: WorkerError | null = null;
   let failWake: ((e: WorkerError) => void) | null = null;
@@ -134,6 +141,7 @@ function fillSlot(s: Slot, k: number, batch: PacketBatch, mapper: ShardMapper): 
   if (!inData && s.data.byteLength < len) s.data = new SharedArrayBuffer(Math.max(len, s.data.byteLength * 2));
   if (!inData) new Uint8Array(s.data, 0, len).set(batch.buf);
   if (s.shards.byteLength < c) s.shards = new SharedArrayBuffer(Math.max(c, s.shards.byteLength * 2));
+  if (s.keys && s.keys.byteLength < c * MAPPED_KEY_BYTES) s.keys = new SharedArrayBuffer(Math.max(c * MAPPED_KEY_BYTES, s.keys.byteLength * 2));
   let cap = s.cap;
   if (!inIndex) {
     if (s.cap < c) { s.cap = Math.max(c, s.cap * 2); s.index = new SharedArrayBuffer(s.cap * INDEX_BYTES_PER_PACKET); }
@@ -143,9 +151,9 @@ function fillSlot(s: Slot, k: number, batch: PacketBatch, mapper: ShardMapper): 
     v.tsSec.set(batch.tsSec.subarray(0, c)); v.tsNsec.set(batch.tsNsec.subarray(0, c)); v.recOffset.set(batch.recOffset.subarray(0, c));
     v.linkType.set(batch.linkType.subarray(0, c)); v.iface.set(batch.iface.subarray(0, c));
   } else cap = batch.offset.length;
-  mapper.map(batch, new Uint8Array(s.shards, 0, c));
+  mapper.map(batch, new Uint8Array(s.shards, 0, c), s.keys ? new Uint32Array(s.keys, 0, c * MAPPED_KEY_WORDS) : undefined);
   // The workers keep each slot's buffers: they travel again only when one was replaced.
   const sent = s.sent;
-  const bufs = sent && sent.data === s.data && sent.index === s.index && sent.shards === s.shards ? null : (s.sent = { data: s.data, index: s.index, shards: s.shards });
+  const bufs = sent && sent.data === s.data && sent.index === s.index && sent.shards === s.shards && sent.keys === s.keys ? null : (s.sent = { data: s.data, index: s.index, shards: s.shards, keys: s.keys });
   return { t: 'batch', slot: k, bufs, cap, len, count: c, source: batch.source, firstIndex: batch.firstIndex };
 }

@@ -7,8 +7,11 @@ import type { SinkSpec } from './sink.js';
 /** workerData of a shard worker; `output` says how ended flows travel back (none, record copies, EVE lines). */
 export interface ShardInit { core: CoreOptions; sinks: SinkSpec[]; output: 'none' | 'records' | 'eve' }
 
-/** The shared buffers of a ring slot: bytes, index (laid out as allocBatch's), each packet's shard. */
-export interface SlotBuffers { data: SharedArrayBuffer; index: SharedArrayBuffer; shards: SharedArrayBuffer }
+/**
+ * The shared buffers of a ring slot: bytes, index (laid out as allocBatch's), each packet's shard, and for runs
+ * without sinks each packet's mapped key (ShardMapper.map; MAPPED_KEY_WORDS per packet), else null.
+ */
+export interface SlotBuffers { data: SharedArrayBuffer; index: SharedArrayBuffer; shards: SharedArrayBuffer; keys: SharedArrayBuffer | null }
 
 /**
  * Main → worker: a batch in ring slot `slot`, or the end. `bufs` comes with a slot's first batch and whenever its

@@ -3,7 +3,7 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import { viewBatch } from '../pcap/batch.js';
-import { ShardCore } from './core.js';
+import { MAPPED_KEY_WORDS, ShardCore } from './core.js';
 import type { FromShard, ShardInit, SlotBuffers, ToShard } from './protocol.js';
 import type { PackedFlows } from './packed.js';
 import { loadSinks, makeFlowIdFn } from './run.js';
@@ -32,7 +32,7 @@ export async function serveShard(port: MessagePort, init: ShardInit): Promise<vo
       try {
         if (m.bufs) slots[m.slot] = m.bufs;
         const b = slots[m.slot]!;
-        core.processBatch(viewBatch(new Uint8Array(b.data, 0, m.len), b.index as unknown as ArrayBuffer, m.cap, m.count, m.source, m.firstIndex), new Uint8Array(b.shards, 0, m.count));
+        core.processBatch(viewBatch(new Uint8Array(b.data, 0, m.len), b.index as unknown as ArrayBuffer, m.cap, m.count, m.source, m.firstIndex), new Uint8Array(b.shards, 0, m.count), b.keys ? new Uint32Array(b.keys, 0, m.count * MAPPED_KEY_WORDS) : undefined);
         post({ t: 'done', slot: m.slot, clock: core.table.clock, out: take() });
       } catch (e) { fail(e); }
       return;

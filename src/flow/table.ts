@@ -66,15 +66,15 @@ const ST_NEW = 0, ST_EST = 1, ST_CLOSED = 2, ST_FREE = 3;
 const F_CLIENT_A = 1, F_FIN_TS = 2, F_FIN_TC = 4, F_REC = 8;
 const NONE = -1;
 const NO_VLAN: number[] = Object.freeze([]) as unknown as number[];
-// Slot layout, in 32-bit words (W) of SLOT_WORDS per slot: hot lookup fields first, counters next, cold last.
-//   0..10 key · 11 hash · 12 chain · 13, 14 - · 15 bytes: cls, state, flags, - ·
-//   16 pkts to server · 17 pkts to client · 18 end ns · 19 bytes: tcp flags to server, to client, -, - ·
-//   20 last (f64) · 22 end s (f64) · 24 bytes to server (f64) · 26 bytes to client (f64) · 28 start s (f64) ·
-//   30 seq (f64) · 32 start ns · 33 icmp type · 34 icmp code · 35 -
-const SLOT_WORDS = 36, SLOT_BYTES = SLOT_WORDS * 4, SLOT_F64 = SLOT_WORDS / 2;
-const W_HASH = 11, W_CHAIN = 12, W_PKTS = 16, W_END_NS = 18, W_START_NS = 32, W_ICMP = 33;
-const B_CLS = 60, B_STATE = 61, B_FLAGS = 62, B_TS = 76, B_TC = 77;
-const D_LAST = 10, D_END = 11, D_BYTES = 12, D_START = 14, D_SEQ = 15;
+// Slot layout, in 32-bit words (W) of SLOT_WORDS per slot (128 bytes: a slot is one aligned pair of cache lines):
+//   0..10 key · 11 hash · 12 chain · 13 bytes: cls, state, flags, - · 14 pkts to server · 15 pkts to client ·
+//   16 end ns · 17 bytes: tcp flags to server, to client, -, - · 18 last (f64) · 20 end s (f64) ·
+//   22 bytes to server (f64) · 24 bytes to client (f64) · 26 start s (f64) · 28 seq (f64) · 30 start ns ·
+//   31 icmp type + 1 (low 16 bits) and code + 1 (high 16 bits), 0 for none
+const SLOT_WORDS = 32, SLOT_BYTES = SLOT_WORDS * 4, SLOT_F64 = SLOT_WORDS / 2;
+const W_HASH = 11, W_CHAIN = 12, W_PKTS = 14, W_END_NS = 16, W_START_NS = 30, W_ICMP = 31;
+const B_CLS = 52, B_STATE = 53, B_FLAGS = 54, B_TS = 68, B_TC = 69;
+const D_LAST = 9, D_END = 10, D_BYTES = 11, D_START = 13, D_SEQ = 14;
 /** flush() pre-sorts live slots by seq·SLOT_SPAN + slot. */
 const SLOT_SPAN = 1 << 22;
 /** Record keys are carved from 64 KiB slabs: one ArrayBuffer per ~1500 records instead of one each. */
@@ -289,8 +289,7 @@ export class FlowTable {
     B[ob + B_STATE] = ST_NEW;
     B[ob + B_TS] = 0; B[ob + B_TC] = 0;
     const icmp = v.proto === PROTO_ICMP || v.proto === PROTO_ICMPV6;
-    I[o + W_ICMP] = icmp ? v.icmpType : -1;
-    I[o + W_ICMP + 1] = icmp ? v.icmpCode : -1;
+    U[o + W_ICMP] = icmp ? ((v.icmpType + 1) & 0xffff) | (((v.icmpCode + 1) & 0xffff) << 16) : 0;
     U[o + W_PKTS] = 0; U[o + W_PKTS + 1] = 0;
     D[od + D_BYTES] = 0; D[od + D_BYTES + 1] = 0;
     const sec = batch.tsSec[i]!, nsec = batch.tsNsec[i]!;
@@ -330,7 +329,7 @@ export class FlowTable {
     const pa = (key[6]! << 8) | key[7]!, pb = (key[8]! << 8) | key[9]!;
     const srcPort = cliA ? pa : pb, dstPort = cliA ? pb : pa;
     const v0 = (key[2]! << 8) | key[3]!, v1 = (key[4]! << 8) | key[5]!;
-    const icmpType = I[o + W_ICMP]!, icmpCode = I[o + W_ICMP + 1]!;
+    const icmpType = (U[o + W_ICMP]! & 0xffff) - 1, icmpCode = (U[o + W_ICMP]! >>> 16) - 1;
     const icmp = proto === PROTO_ICMP || proto === PROTO_ICMPV6;
     // Community ID over the client → server tuple; for ICMP the first packet's type and code (mapped inside).
     const A = alen === 4 ? this.#a4 : this.#a16, Bb = alen === 4 ? this.#b4 : this.#b16;

@@ -2,13 +2,14 @@
 // must get the shard the full decoder + KeyBuilder give it (else a flow's packets would be skipped by the shard
 // that owns it). Checked on random crafted headers around every condition of the fast path (IHL, total length,
 // fragment bits, truncation, tunnel ports, equal endpoints, VLAN tags, other link types), on every committed
-// fixture and, when ../shared is present, on the suricata-verify captures.
+// fixture and, when ../shared is present, on the suricata-verify captures. The keyed output (the key, hash, side,
+// protocol and TCP flags a shard without sinks takes instead of decoding) must equal the decoder's, field by field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, corpusDir } from '../_util.js';
-import { SHARD_ALL, ShardMapper } from '../../src/engine/core.js';
+import { MAPPED_KEY_WORDS, SHARD_ALL, ShardMapper } from '../../src/engine/core.js';
 import { decodeBatchPacket } from '../../src/decode/decode.js';
 import { PacketView } from '../../src/decode/view.js';
 import { KeyBuilder, shardOf } from '../../src/flow/key.js';
@@ -27,16 +28,46 @@ function reference(batch: PacketBatch, workers: number): Uint8Array {
   return out;
 }
 
-function check(batch: PacketBatch, what: string): number {
-  let fast = 0;
+/** Check `batch` (see the module comment); returns the packets keyed (not fragments or non-IP) and those mapped on the fast path. */
+function check(batch: PacketBatch, what: string): { keyed: number; fast: number } {
+  let keyed = 0, fast = 0;
   for (const w of [2, 3, 4, 7]) {
-    const got = new Uint8Array(batch.count);
-    new ShardMapper(w).map(batch, got);
+    const got = new Uint8Array(batch.count), keys = new Uint32Array(batch.count * MAPPED_KEY_WORDS).fill(0xdead);
+    new ShardMapper(w).map(batch, got, w === 2 ? keys : undefined);
     const want = reference(batch, w);
     for (let i = 0; i < batch.count; i++) if (got[i] !== want[i]) assert.fail(`${what}: packet ${i}, ${w} workers: shard ${got[i]}, decoder says ${want[i]}`);
-    if (w === 2) for (let i = 0; i < batch.count; i++) if (want[i] !== SHARD_ALL) fast++;
+    if (w === 2) {
+      fast += checkKeys(batch, keys, what);
+      for (let i = 0; i < batch.count; i++) if (want[i] !== SHARD_ALL) keyed++;
+    }
   }
-  return fast;
+  return { keyed, fast };
+}
+
+/**
+ * The keyed output (what a shard without sinks uses instead of decoding): for every packet it marks, the table's
+ * inputs as the decoder and KeyBuilder give them; returns the packets keyed. Every packet is either marked or 0.
+ */
+function checkKeys(batch: PacketBatch, keys: Uint32Array, what: string): number {
+  const v = new PacketView(), kb = new KeyBuilder(true);
+  let keyed = 0;
+  for (let i = 0; i < batch.count; i++) {
+    const k = i * MAPPED_KEY_WORDS, m = keys[k + 5]!;
+    if (m === 0) continue;
+    keyed++;
+    decodeBatchPacket(v, batch, i, true);
+    assert.ok(v.ipVersion === 4 && !v.isFragment, `${what}: packet ${i} keyed but not a whole IPv4 packet`);
+    kb.build(v, v.srcPort, v.dstPort);
+    const proto = (m >>> 16) & 0xff, words = [4 | (proto << 8), keys[k + 1], keys[k + 2], keys[k + 3], 0, 0, 0, keys[k + 4], 0, 0, 0];
+    const msg = `${what}: packet ${i}`;
+    assert.deepEqual(words, [...kb.words], `${msg}: key words`);
+    assert.equal(keys[k], kb.hash(), `${msg}: hash`);
+    assert.equal((m & 2) !== 0, kb.swapped, `${msg}: side`);
+    assert.equal(proto, v.proto, `${msg}: protocol`);
+    assert.equal((m >>> 8) & 0xff, v.proto === 6 ? v.tcpFlags : 0, `${msg}: TCP flags`);
+    assert.equal(m & ~0xffff02, 1, `${msg}: meta bits`);
+  }
+  return keyed;
 }
 
 /** xorshift32: a seeded generator, so a failure reproduces. */
@@ -85,18 +116,19 @@ test('shard map: random headers around every fast-path condition agree with the 
     pos = start + whole;
   }
   batch.count = n;
-  const fast = check(batch, 'crafted');
-  assert.ok(fast > 2000 && fast < n, `${fast} of ${n} crafted packets are keyed (not fragments or non-IP)`);
+  const { keyed, fast } = check(batch, 'crafted');
+  assert.ok(keyed > 2000 && keyed < n, `${keyed} of ${n} crafted packets are keyed (not fragments or non-IP)`);
+  assert.ok(fast > 100 && fast < keyed, `${fast} of them on the fast path`);
 });
 
-async function checkFile(path: string): Promise<number> {
-  let keyed = 0;
+async function checkFile(path: string): Promise<{ keyed: number; fast: number }> {
+  const n = { keyed: 0, fast: 0 };
   try {
-    for await (const b of new CaptureReader(path).batches()) keyed += check(b, path);
+    for await (const b of new CaptureReader(path).batches()) { const c = check(b, path); n.keyed += c.keyed; n.fast += c.fast; }
   } catch (e) {
     if (e instanceof assert.AssertionError) throw e; // faulty captures end early: their good packets were checked
   }
-  return keyed;
+  return n;
 }
 
 function captures(dir: string): string[] {
@@ -112,17 +144,17 @@ function captures(dir: string): string[] {
 test('shard map: every committed fixture agrees with the decoder', async () => {
   const files = captures(FIXTURES);
   assert.ok(files.length >= 40, `${files.length} fixtures`);
-  let keyed = 0;
-  for (const f of files) keyed += await checkFile(f);
-  assert.ok(keyed > 1000, `${keyed} keyed packets`);
+  let keyed = 0, fast = 0;
+  for (const f of files) { const c = await checkFile(f); keyed += c.keyed; fast += c.fast; }
+  assert.ok(keyed > 1000 && fast > 500, `${keyed} keyed packets, ${fast} on the fast path`);
 });
 
 test('shard map: the suricata-verify captures agree with the decoder', async (t) => {
   const c = corpusDir();
   if (!c) { t.skip('../shared/corpus not present'); return; }
   const files = captures(join(c, 'suricata-verify'));
-  let keyed = 0;
-  for (const f of files) keyed += await checkFile(f);
-  console.log(`# shard map: ${files.length} captures, ${keyed} keyed packets, all as the decoder`);
-  assert.ok(files.length > 500 && keyed > 20000);
+  let keyed = 0, fast = 0;
+  for (const f of files) { const c = await checkFile(f); keyed += c.keyed; fast += c.fast; }
+  console.log(`# shard map: ${files.length} captures, ${keyed} keyed packets (${fast} on the fast path), all as the decoder`);
+  assert.ok(files.length > 500 && keyed > 20000 && fast > 10000);
 });
