@@ -41,6 +41,23 @@ export function ipString(b: Uint8Array, o: number, len: number): string {
   return len === 4 ? ipv4String(b, o) : ipv6String(b, o);
 }
 
+/** ipString() of the address at `o` of `b`, written as ASCII into `out` at `p` (IPv4 without a string); returns the end. */
+export function writeIpText(out: Uint8Array, p: number, b: Uint8Array, o: number, len: number): number {
+  if (len !== 4) {
+    const s = ipv6String(b, o);
+    for (let i = 0; i < s.length; i++) out[p + i] = s.charCodeAt(i);
+    return p + s.length;
+  }
+  for (let k = 0; k < 4; k++) {
+    if (k) out[p++] = 46;
+    const x = b[o + k]!;
+    if (x >= 100) { const h = (x / 100) | 0, t = ((x - h * 100) / 10) | 0; out[p] = 48 + h; out[p + 1] = 48 + t; out[p + 2] = 48 + x - h * 100 - t * 10; p += 3; }
+    else if (x >= 10) { const t = (x / 10) | 0; out[p] = 48 + t; out[p + 1] = 48 + x - t * 10; p += 2; }
+    else out[p++] = 48 + x;
+  }
+  return p;
+}
+
 /** Parse an IPv4 or IPv6 address into 4 or 16 bytes; null when it is not one. */
 export function parseIp(s: string): Uint8Array | null {
   if (s.includes(':')) return parseIpv6(s);

@@ -77,15 +77,17 @@ export class ShardCore {
     const alerted = o.alerts ? new AlertedIndex(o.alerts) : null;
     // Only the first 31 sinks can ignore flows; with more, no mask is ever "all" (2^31 is not an int32).
     const all = this.#allIgnored = sinks.length <= 31 ? (1 << sinks.length) - 1 : 2 ** 31;
-    this.table = new FlowTable(o.table ?? {}, (rec, slot) => {
+    this.table = new FlowTable(o.table ?? {}, (rec, slot, text) => {
       if (alerted) rec.alerted = alerted.alerted(rec);
       const mask = slot < this.#ignored.length ? this.#ignored[slot]! : 0;
       for (let k = 0; k < sinks.length; k++) if (k >= 31 || (mask & (1 << k)) === 0) sinks[k]!.onFlowEnd(rec, slot);
-      if (ended) ended.add(rec);
+      if (ended) ended.add(rec, text);
     }, flowId,
     // A record is built at a flow's end only for the records output or for a sink that did not ignore the flow;
-    // the EVE output reads the others from the table's scratch record.
-    o.output === 'records' ? null : (slot) => sinks.length > 0 && (slot < this.#ignored.length ? this.#ignored[slot]! : 0) !== all, o.output === 'eve');
+    // the EVE output reads the others from the table's scratch record, whose text fields are written straight
+    // into the line unless alerts must be matched (by Community ID or addresses) first.
+    o.output === 'records' ? null : (slot) => sinks.length > 0 && (slot < this.#ignored.length ? this.#ignored[slot]! : 0) !== all,
+    o.output === 'eve' ? (alerted ? 'record' : 'text') : 'none');
     this.defrag = new DefragTracker(o.defrag);
     const table = this.table;
     this.#ctx = {

@@ -19,6 +19,40 @@ export interface CommunityIdOptions {
  * `saddr`/`daddr` are 4- or 16-byte addresses.
  */
 export function communityId(proto: number, saddr: Uint8Array, daddr: Uint8Array, sport: number, dport: number, o: CommunityIdOptions = {}): string {
+  const d = digest(proto, saddr, 0, daddr, 0, saddr.length, sport, dport, o);
+  return o.base64 === false ? '1:' + toHex(d) : toBase64Id(d);
+}
+
+/** communityId() of the addresses at `so` and `dOff` of `b` (`alen` bytes each). */
+export function communityIdAt(proto: number, b: Uint8Array, so: number, dOff: number, alen: number, sport: number, dport: number, o: CommunityIdOptions = {}): string {
+  const d = digest(proto, b, so, b, dOff, alen, sport, dport, o);
+  return o.base64 === false ? '1:' + toHex(d) : toBase64Id(d);
+}
+
+/**
+ * communityId() of the addresses at `so` and `dOff` of `b` (`alen` bytes each), written as ASCII into `out` at
+ * `p`; returns the end. No string is made (the flows output's path).
+ */
+export function writeCommunityId(proto: number, b: Uint8Array, so: number, dOff: number, alen: number, sport: number, dport: number, o: CommunityIdOptions, out: Uint8Array, p: number): number {
+  const d = digest(proto, b, so, b, dOff, alen, sport, dport, o);
+  out[p] = 49; out[p + 1] = 58;
+  p += 2;
+  if (o.base64 === false) {
+    for (let i = 0; i < 20; i++) { out[p++] = HEX[d[i]! >> 4]!; out[p++] = HEX[d[i]! & 15]!; }
+    return p;
+  }
+  for (let i = 0; i < 18; i += 3) {
+    const n = (d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!;
+    out[p] = B64[n >> 18]!; out[p + 1] = B64[(n >> 12) & 63]!; out[p + 2] = B64[(n >> 6) & 63]!; out[p + 3] = B64[n & 63]!;
+    p += 4;
+  }
+  const n = (d[18]! << 16) | (d[19]! << 8);
+  out[p] = B64[n >> 18]!; out[p + 1] = B64[(n >> 12) & 63]!; out[p + 2] = B64[(n >> 6) & 63]!; out[p + 3] = 61;
+  return p + 4;
+}
+
+/** The SHA-1 digest of a tuple's Community ID input (reused array): addresses at `so` of `sb` and `dOff` of `db`. */
+function digest(proto: number, sb: Uint8Array, so: number, db: Uint8Array, dOff: number, alen: number, sport: number, dport: number, o: CommunityIdOptions): Uint8Array {
   const suri = o.flavour === 'suricata';
   let oneWay = false;
   if (proto === PROTO_ICMP || proto === PROTO_ICMPV6) {
@@ -28,26 +62,26 @@ export function communityId(proto: number, saddr: Uint8Array, daddr: Uint8Array,
     else oneWay = true;
   }
   const ports = hasPorts(proto);
-  let a = saddr, b = daddr, pa = sport, pb = dport;
+  let swap = false;
   if (!oneWay) {
     let cmp = 0;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) { cmp = a[i]! < b[i]! ? -1 : 1; break; }
-    if (cmp > 0 || (cmp === 0 && ports && pa > pb)) { a = daddr; b = saddr; pa = dport; pb = sport; }
+    for (let i = 0; i < alen; i++) { const x = sb[so + i]!, y = db[dOff + i]!; if (x !== y) { cmp = x < y ? -1 : 1; break; } }
+    swap = cmp > 0 || (cmp === 0 && ports && sport > dport);
   }
   const withPorts = ports || suri;
-  // One reused scratch buffer (at most 2 + 32 + 2 + 4 bytes): no allocation per flow but the result string.
+  // One reused scratch buffer (at most 2 + 32 + 2 + 4 bytes): no allocation per flow.
   const buf = CID_BUF;
   const seed = o.seed ?? 0;
   buf[0] = (seed >> 8) & 0xff; buf[1] = seed & 0xff;
-  buf.set(a, 2); buf.set(b, 2 + a.length);
-  let p = 2 + a.length * 2;
+  const ab = swap ? db : sb, ao = swap ? dOff : so, bb = swap ? sb : db, bo = swap ? so : dOff;
+  for (let i = 0; i < alen; i++) { buf[2 + i] = ab[ao + i]!; buf[2 + alen + i] = bb[bo + i]!; }
+  let p = 2 + alen * 2;
   buf[p++] = proto & 0xff; buf[p++] = 0;
   if (withPorts) {
-    if (!ports) pa = pb = 0;
+    const pa = !ports ? 0 : swap ? dport : sport, pb = !ports ? 0 : swap ? sport : dport;
     buf[p++] = pa >> 8; buf[p++] = pa & 0xff; buf[p++] = pb >> 8; buf[p++] = pb & 0xff;
   }
-  const d = sha1(buf, p);
-  return o.base64 === false ? '1:' + toHex(d) : toBase64Id(d);
+  return sha1(buf, p);
 }
 
 const CID_BUF = new Uint8Array(40);
@@ -94,6 +128,7 @@ function toBase64Id(d: Uint8Array): string {
   o[26] = B64[n >> 18]!; o[27] = B64[(n >> 12) & 63]!; o[28] = B64[(n >> 6) & 63]!;
   return String.fromCharCode.apply(null, o);
 }
+const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 function toHex(d: Uint8Array): string {
   let s = '';
   for (let i = 0; i < 20; i++) s += (d[i]! < 16 ? '0' : '') + d[i]!.toString(16);

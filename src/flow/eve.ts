@@ -127,15 +127,28 @@ function putHex2(out: Uint8Array, p: number, f: number): number {
   return p + 2;
 }
 
-/** Write flowJson(r) and a newline into `out` at `p` (at least MAX_FLOW_LINE bytes free); returns the end. */
-export function writeFlowLine(r: FlowRecord, out: Uint8Array, p: number): number {
+/**
+ * Writes the text fields of a flow (Community ID, client and server address) straight into bytes, for a record
+ * whose strings were left empty (the flow table's scratch record: no strings per flow). Each returns the end.
+ */
+export interface FlowText {
+  communityId(out: Uint8Array, p: number): number;
+  srcIp(out: Uint8Array, p: number): number;
+  dstIp(out: Uint8Array, p: number): number;
+}
+
+/**
+ * Write flowJson(r) and a newline into `out` at `p` (at least MAX_FLOW_LINE bytes free); returns the end. With
+ * `text`, the Community ID and addresses come from it, not from the record's strings.
+ */
+export function writeFlowLine(r: FlowRecord, out: Uint8Array, p: number, text: FlowText | null = null): number {
   const d = viewOf(out);
   p = putK(d, p, K_FLOW_ID);
   p = putStr(out, p, r.flowId.toString());
-  p = putK(d, p, K_CID); p = putStr(out, p, r.communityId);
-  p = putK(d, p, K_SRC_IP); p = putStr(out, p, r.srcIp);
+  p = putK(d, p, K_CID); p = text ? text.communityId(out, p) : putStr(out, p, r.communityId);
+  p = putK(d, p, K_SRC_IP); p = text ? text.srcIp(out, p) : putStr(out, p, r.srcIp);
   p = putK(d, p, K_SRC_PORT); p = putUint(out, p, r.srcPort);
-  p = putK(d, p, K_DST_IP); p = putStr(out, p, r.dstIp);
+  p = putK(d, p, K_DST_IP); p = text ? text.dstIp(out, p) : putStr(out, p, r.dstIp);
   p = putK(d, p, K_DST_PORT); p = putUint(out, p, r.dstPort);
   const pk = protoKey(r.proto);
   if (pk !== null) p = putK(d, p, pk); else { p = putK(d, p, K_PROTO); p = putUint(out, p, r.proto); }

@@ -13,10 +13,11 @@
 // again a lower bound. The next check is the earliest bound; at a check, a candidate whose real last activity
 // is recent enough moves into the heap with its current time instead of being ended.
 
-import { ipString } from '../decode/addr.js';
+import { ipString, writeIpText } from '../decode/addr.js';
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type PacketView } from '../decode/view.js';
 import type { PacketBatch } from '../pcap/batch.js';
-import { communityId, type CommunityIdOptions } from './community-id.js';
+import { communityIdAt, writeCommunityId, type CommunityIdOptions } from './community-id.js';
+import type { FlowText } from './eve.js';
 import { KEY_BYTES, KEY_WORDS, type KeyBuilder } from './key.js';
 import type { FlowEndReason, FlowRecord, FlowState } from './record.js';
 
@@ -90,9 +91,16 @@ function blankRecord(key: Uint8Array): FlowRecord {
 }
 
 /**
- * Flow table for one shard; `onEnd` receives each flow after its last packet with its slot. For the flows where
- * `wants(slot)` returns false no record is built: with `scratch` they come in one reused record (valid only
- * during the call), without it they end silently.
+ * What the table does with a flow that `wants` declines: end it silently ('none'), or hand it over in one reused
+ * record (valid only during the call) with its strings filled ('record') or left empty, the third argument of
+ * onEnd writing them as bytes instead ('text': no string per flow).
+ */
+export type ScratchMode = 'none' | 'record' | 'text';
+
+/**
+ * Flow table for one shard; `onEnd` receives each flow after its last packet with its slot (and, for a 'text'
+ * scratch record, the writer of its text fields; else null). For the flows where `wants(slot)` returns false no
+ * record is built: see ScratchMode.
  */
 export class FlowTable {
   readonly counters: FlowTableCounters = { flows: 0, packets: 0, bytes: 0, active: 0, maxActive: 0, timeouts: 0, forced: 0, tcpReuse: 0, shutdown: 0 };
@@ -136,14 +144,26 @@ export class FlowTable {
   #seqNext = 0;
   /** The record reused for flows `wants` declines (see the class comment), or null: such flows end silently. */
   readonly #scratch: FlowRecord | null;
+  /** The scratch record's strings are left empty; #text writes them for the flow being ended. */
+  readonly #scratchText: boolean;
+  /** Client side (endpoint A of the key?), address length and tuple of the scratch record, for #text. */
+  #tCliA = false;
+  #tAlen = 4;
+  #tSport = 0;
+  #tDport = 0;
+  readonly #text: FlowText = {
+    communityId: (out, p) => {
+      const r = this.#scratch!, k = r.key, a = this.#tCliA ? 12 : 28, b = this.#tCliA ? 28 : 12;
+      return writeCommunityId(r.proto, k, a, b, this.#tAlen, this.#tSport, this.#tDport, this.#cid, out, p);
+    },
+    srcIp: (out, p) => writeIpText(out, p, this.#scratch!.key, this.#tCliA ? 12 : 28, this.#tAlen),
+    dstIp: (out, p) => writeIpText(out, p, this.#scratch!.key, this.#tCliA ? 28 : 12, this.#tAlen),
+  };
   readonly #cid: CommunityIdOptions;
-  readonly #a4 = new Uint8Array(4);
-  readonly #b4 = new Uint8Array(4);
-  readonly #a16 = new Uint8Array(16);
-  readonly #b16 = new Uint8Array(16);
 
-  constructor(opts: FlowTableOptions, readonly onEnd: (rec: FlowRecord, slot: number) => void, readonly flowId: FlowIdFn, readonly wants: ((slot: number) => boolean) | null = null, scratch = false) {
-    this.#scratch = scratch ? blankRecord(new Uint8Array(KEY_BYTES)) : null;
+  constructor(opts: FlowTableOptions, readonly onEnd: (rec: FlowRecord, slot: number, text: FlowText | null) => void, readonly flowId: FlowIdFn, readonly wants: ((slot: number) => boolean) | null = null, scratch: ScratchMode = 'none') {
+    this.#scratch = scratch !== 'none' ? blankRecord(new Uint8Array(KEY_BYTES)) : null;
+    this.#scratchText = scratch === 'text';
     this.maxFlows = Math.max(1, opts.maxFlows ?? DEFAULT_MAX_FLOWS);
     this.#cid = opts.communityId ?? {};
     GROUPS.forEach((g, gi) => {
@@ -317,12 +337,15 @@ export class FlowTable {
     return this.#fill(s, blankRecord(this.#slab.subarray(kOff, kOff + KEY_BYTES)));
   }
 
-  /** Fill record `r` (and its key array) from slot `s`: addresses, ports, ids from the key; counters from the slot. */
-  #fill(s: number, r: FlowRecord): FlowRecord {
-    const U = this.#u32, I = this.#i32, B = this.#u8, D = this.#f64;
+  /**
+   * Fill record `r` (and its key array) from slot `s`: addresses, ports, ids from the key; counters from the slot.
+   * With `text`, the string fields are left empty and #text is set up to write them.
+   */
+  #fill(s: number, r: FlowRecord, text = false): FlowRecord {
+    const U = this.#u32, B = this.#u8, D = this.#f64;
     const o = s * SLOT_WORDS, ob = s * SLOT_BYTES, od = s * SLOT_F64;
     const key = r.key;
-    key.set(B.subarray(ob, ob + KEY_BYTES));
+    for (let k = 0; k < KEY_BYTES; k++) key[k] = B[ob + k]!;
     const ver = key[0]!, proto = key[1]!, alen = ver === 4 ? 4 : 16;
     const cliA = (B[ob + B_FLAGS]! & F_CLIENT_A) !== 0;
     const ca = cliA ? 12 : 28, sa = cliA ? 28 : 12;
@@ -332,13 +355,17 @@ export class FlowTable {
     const icmpType = (U[o + W_ICMP]! & 0xffff) - 1, icmpCode = (U[o + W_ICMP]! >>> 16) - 1;
     const icmp = proto === PROTO_ICMP || proto === PROTO_ICMPV6;
     // Community ID over the client → server tuple; for ICMP the first packet's type and code (mapped inside).
-    const A = alen === 4 ? this.#a4 : this.#a16, Bb = alen === 4 ? this.#b4 : this.#b16;
-    for (let k = 0; k < alen; k++) { A[k] = key[ca + k]!; Bb[k] = key[sa + k]!; }
+    const cs = icmp ? Math.max(0, icmpType) : srcPort, cd = icmp ? Math.max(0, icmpCode) : dstPort;
     const startSec = D[od + D_START]!, startNsec = U[o + W_START_NS]!;
     r.flowId = this.flowId(key, startSec, startNsec);
-    r.communityId = communityId(proto, A, Bb, icmp ? Math.max(0, icmpType) : srcPort, icmp ? Math.max(0, icmpCode) : dstPort, this.#cid);
+    if (text) {
+      this.#tCliA = cliA; this.#tAlen = alen; this.#tSport = cs; this.#tDport = cd;
+      r.communityId = ''; r.srcIp = ''; r.dstIp = '';
+    } else {
+      r.communityId = communityIdAt(proto, key, ca, sa, alen, cs, cd, this.#cid);
+      r.srcIp = ipString(key, ca, alen); r.dstIp = ipString(key, sa, alen);
+    }
     r.hash = U[o + W_HASH]!;
-    r.srcIp = ipString(key, ca, alen); r.dstIp = ipString(key, sa, alen);
     r.srcPort = srcPort; r.dstPort = dstPort;
     r.proto = proto; r.ipVersion = ver;
     // Untagged flows share one frozen empty array (no allocation per flow).
@@ -426,17 +453,19 @@ export class FlowTable {
     c.active--;
     if (reason === 'timeout') c.timeouts++; else if (reason === 'forced') c.forced++; else if (reason === 'tcp_reuse') c.tcpReuse++; else c.shutdown++;
     let rec: FlowRecord | undefined;
+    let text: FlowText | null = null;
     if (this.#u8[s * SLOT_BYTES + B_FLAGS]! & F_REC) { rec = this.#recs[s]; this.#recs[s] = undefined; }
     if (rec === undefined && this.wants !== null && !this.wants(s)) {
       if (this.#scratch === null) { this.#u8[s * SLOT_BYTES + B_STATE] = ST_FREE; this.#free[this.#nfree++] = s; return; }
-      rec = this.#fill(s, this.#scratch);
+      rec = this.#fill(s, this.#scratch, this.#scratchText);
+      if (this.#scratchText) text = this.#text;
     } else if (rec === undefined) rec = this.#build(s);
     else this.#sync(s, rec);
     this.#u8[s * SLOT_BYTES + B_STATE] = ST_FREE;
     this.#free[this.#nfree++] = s;
     rec.reason = reason;
     rec.endedAt = this.clock;
-    this.onEnd(rec, s);
+    this.onEnd(rec, s, text);
   }
 
   /** Grow the slot storage to `cap` slots. */
