@@ -111,7 +111,7 @@ export async function runParallel(inputs: string[], opts: RunOptions, n: number)
     for (const wk of workers) wk.postMessage(msg);
   };
   // Plain files are read straight into the slots (no copy); a slot without packets goes back to the free list.
-  const ring: RegionRing<Slot> = { slots, acquire, send, release: (k) => { free.push(k); }, alloc: (b) => new SharedArrayBuffer(b) };
+  const ring: RegionRing<Slot> = { slots, acquire, send, release: (k) => { free.push(k); }, alloc: (b) => new SharedArrayBuffer(b), syncReads: true };
   try {
     const r = await readInputs(inputs, opts, ring, opts.read?.chunkSize ?? SLOT_BYTES, async (batch) => send(await acquire(), batch));
     if (r.error !== undefined) failedInput.error = r.error;

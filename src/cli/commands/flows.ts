@@ -100,7 +100,9 @@ export async function run(argv: string[]): Promise<number> {
   const flush = (): void => {
     if (len === 0) return;
     out.write(buf.subarray(0, len));
-    buf = Buffer.allocUnsafe(CHUNK); len = 0;
+    // A synchronous stdout (a file, /dev/null) is done with the chunk: reuse it (fresh memory costs page faults).
+    if (out.writableLength > 0) buf = Buffer.allocUnsafe(CHUNK);
+    len = 0;
   };
   const r = await runFlows(inputs, {
     workers: a.workers,
