@@ -2,9 +2,6 @@
 // calling thread; N > 1 broadcasts record-aligned batches through a SharedArrayBuffer ring to N shard workers
 // (see parallel.ts). The result is the same for any worker count (except where per-shard caps differ).
 
-import { pathToFileURL } from 'node:url';
-import { isAbsolute } from 'node:path';
-import xxhash from 'xxhash-wasm';
 import { CaptureReader, DEFAULT_CHUNK, type ReadOptions } from '../pcap/reader.js';
 import { readRegions, type RegionRing, type RegionSlot } from '../pcap/region-reader.js';
 import type { PacketBatch } from '../pcap/batch.js';
@@ -12,11 +9,14 @@ import { FlowcarveError } from '../errors.js';
 import type { DefragOptions } from '../flow/defrag.js';
 import type { Alert } from '../eve/alert.js';
 import type { FlowRecord } from '../flow/record.js';
-import type { FlowIdFn, FlowTableOptions } from '../flow/table.js';
+import type { FlowTableOptions } from '../flow/table.js';
 import { ShardCore, sumCounters, type CoreCounters } from './core.js';
 import { recordAt, type PackedFlows } from './packed.js';
 import { flowJson } from '../flow/eve.js';
-import type { CreateSink, FlowSink, SinkSpec } from './sink.js';
+import type { SinkSpec } from './sink.js';
+import { loadSinks, makeFlowIdFn } from './shard-setup.js';
+
+export { loadSinks, makeFlowIdFn };
 import { runParallel } from './parallel.js';
 
 export interface RunOptions {
@@ -152,30 +152,4 @@ export async function* inputBatches(inputs: string[], opts: RunOptions, failed: 
       return;
     }
   }
-}
-
-/** The deterministic 64-bit flow id: xxhash64 (seed 0) over key ‖ start seconds (u64 LE) ‖ start ns (u32 LE), 63 bits. */
-export async function makeFlowIdFn(): Promise<FlowIdFn> {
-  const { h64Raw } = await xxhash();
-  const buf = new Uint8Array(44 + 12);
-  const dv = new DataView(buf.buffer);
-  const MASK = (1n << 63n) - 1n;
-  return (key, sec, nsec) => {
-    buf.set(key, 0);
-    dv.setBigUint64(44, BigInt(sec), true);
-    dv.setUint32(52, nsec >>> 0, true);
-    return h64Raw(buf, 0n) & MASK;
-  };
-}
-
-/** Import each sink module and create its instance for worker `worker` of `workers`. */
-export async function loadSinks(specs: SinkSpec[], worker: number, workers: number): Promise<FlowSink[]> {
-  const out: FlowSink[] = [];
-  for (const s of specs) {
-    const url = s.module.startsWith('file:') ? s.module : isAbsolute(s.module) ? pathToFileURL(s.module).href : s.module;
-    const m = (await import(url)) as { createSink?: CreateSink };
-    if (typeof m.createSink !== 'function') throw new TypeError(`sink module ${s.module} does not export createSink()`);
-    out.push(await m.createSink(s.options, { worker, workers }));
-  }
-  return out;
 }

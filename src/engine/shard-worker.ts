@@ -6,7 +6,7 @@ import { viewBatch } from '../pcap/batch.js';
 import { MAPPED_KEY_WORDS, ShardCore } from './core.js';
 import type { FromShard, ShardInit, SlotBuffers, ToShard } from './protocol.js';
 import type { PackedFlows } from './packed.js';
-import { loadSinks, makeFlowIdFn } from './run.js';
+import { loadSinks, makeFlowIdFn } from './shard-setup.js';
 
 /** Serve one shard on `port` (the worker's parentPort) with the init data from workerData. */
 export async function serveShard(port: MessagePort, init: ShardInit): Promise<void> {
