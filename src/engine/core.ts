@@ -5,10 +5,10 @@
 // packet → shard map for the parallel mode.
 
 import { decodeBatchPacket, UDP_PORT_GENEVE, UDP_PORT_VXLAN } from '../decode/decode.js';
-import { PacketView } from '../decode/view.js';
+import { PROTO_ICMP, PacketView } from '../decode/view.js';
 import type { PacketBatch } from '../pcap/batch.js';
 import { DefragTracker, Frag, type DefragCounters, type DefragOptions, type HeldFragment } from '../flow/defrag.js';
-import { KEY_WORDS, KeyBuilder, hashKeyWords, shardOf } from '../flow/key.js';
+import { KEY_WORDS, KeyBuilder, hashKeyWords, icmpCounterpart, shardOf } from '../flow/key.js';
 import type { FlowRecord } from '../flow/record.js';
 import { FlowTable, type FlowIdFn, type FlowTableCounters, type FlowTableOptions } from '../flow/table.js';
 import type { FlowSink, PacketContext } from './sink.js';
@@ -126,6 +126,7 @@ export class ShardCore {
           kw[4] = 0; kw[5] = 0; kw[6] = 0; kw[8] = 0; kw[9] = 0; kw[10] = 0;
           kb.swapped = (m & 2) !== 0;
           v.proto = proto; v.tcpFlags = (m >>> 8) & 0xff;
+          if (proto === PROTO_ICMP) { v.tcpFlags = 0; v.icmpType = (m >>> 8) & 0xff; v.icmpCode = m >>> 24; }
           table.packet(kb, keyed[k]!, v, batch, i);
           continue;
         }
@@ -218,7 +219,8 @@ export class ShardCore {
 export const SHARD_ALL = 255;
 /**
  * Words per packet of ShardMapper's keyed output: hash, key words 1, 2, 3 and 7 (word 0 is 4 | proto << 8, the
- * others zero), and meta = 1 | swapped << 1 | TCP flags << 8 | proto << 16 (0 for a packet off the fast path).
+ * others zero), and meta = 1 | swapped << 1 | TCP flags or ICMP type << 8 | proto << 16 | ICMP code << 24 (0 for
+ * a packet off the fast path).
  */
 export const MAPPED_KEY_WORDS = 6;
 
@@ -244,18 +246,20 @@ export class ShardMapper {
     const n = batch.count, w = this.workers, buf = batch.buf, off = batch.offset, cap = batch.caplen, lt = batch.linkType;
     const kw = this.#fw;
     for (let i = 0; i < n; i++) {
-      // Fast path: untagged Ethernet, IPv4 without fragmentation, TCP or UDP (not a tunnel port): the key words
-      // are read straight from the header bytes, laid out exactly as KeyBuilder.build() lays them out.
+      // Fast path: untagged Ethernet, IPv4 without fragmentation, TCP, UDP (not a tunnel port) or ICMP: the key
+      // words are read straight from the header bytes, laid out exactly as KeyBuilder.build() lays them out.
       const o = off[i]!, len = cap[i]!;
       if (LITTLE_ENDIAN && lt[i] === 1 && len >= 42 && buf[o + 12] === 0x08 && buf[o + 13] === 0x00 && buf[o + 14] === 0x45) {
         const p = o + 14, proto = buf[p + 9]!;
         const total = (buf[p + 2]! << 8) | buf[p + 3]!;
         // Transport bytes as the decoder bounds them (to the IP total length when that is sane): a header shorter
-        // than TCP's 20 or UDP's 8 bytes leaves the ports unread there, so such packets take the full path.
+        // than TCP's 20 or UDP's and ICMP's 8 bytes takes the full path.
         const l4 = (total >= 20 ? Math.min(len - 14, total) : len - 14) - 20;
-        if ((proto === 6 ? l4 >= 20 : proto === 17 && l4 >= 8) && (buf[p + 6]! & 0x3f) === 0 && buf[p + 7] === 0) {
-          const sp = (buf[p + 20]! << 8) | buf[p + 21]!, dp = (buf[p + 22]! << 8) | buf[p + 23]!;
-          if (proto === 6 || (dp !== UDP_PORT_GENEVE && dp !== UDP_PORT_VXLAN)) {
+        if ((proto === 6 ? l4 >= 20 : (proto === 17 || proto === 1) && l4 >= 8) && (buf[p + 6]! & 0x3f) === 0 && buf[p + 7] === 0) {
+          // ICMP's "ports" are its type and the counterpart type, or the code for one-way types (as KeyBuilder).
+          const icmp = proto === 1, t = buf[p + 20]!, c = icmp ? icmpCounterpart(1, t) : 0;
+          const sp = icmp ? t : (t << 8) | buf[p + 21]!, dp = icmp ? (c >= 0 ? c : buf[p + 21]!) : (buf[p + 22]! << 8) | buf[p + 23]!;
+          if (proto !== 17 || (dp !== UDP_PORT_GENEVE && dp !== UDP_PORT_VXLAN)) {
             const sa = ((buf[p + 12]! << 24) | (buf[p + 13]! << 16) | (buf[p + 14]! << 8) | buf[p + 15]!) >>> 0;
             const da = ((buf[p + 16]! << 24) | (buf[p + 17]! << 16) | (buf[p + 18]! << 8) | buf[p + 19]!) >>> 0;
             const swap = sa > da || (sa === da && sp > dp);
@@ -270,7 +274,7 @@ export class ShardMapper {
             if (keys !== undefined) {
               const k = i * MAPPED_KEY_WORDS;
               keys[k] = h; keys[k + 1] = kw[1]; keys[k + 2] = kw[2]; keys[k + 3] = kw[3]; keys[k + 4] = kw[7];
-              keys[k + 5] = 1 | (swap ? 2 : 0) | (proto === 6 ? buf[p + 33]! << 8 : 0) | (proto << 16);
+              keys[k + 5] = 1 | (swap ? 2 : 0) | (proto === 6 ? buf[p + 33]! << 8 : icmp ? (t << 8) | (buf[p + 21]! << 24) : 0) | (proto << 16);
             }
             continue;
           }

@@ -3,7 +3,8 @@
 // that owns it). Checked on random crafted headers around every condition of the fast path (IHL, total length,
 // fragment bits, truncation, tunnel ports, equal endpoints, VLAN tags, other link types), on every committed
 // fixture and, when ../shared is present, on the suricata-verify captures. The keyed output (the key, hash, side,
-// protocol and TCP flags a shard without sinks takes instead of decoding) must equal the decoder's, field by field.
+// protocol, TCP flags or ICMP type and code a shard without sinks takes instead of decoding) must equal the
+// decoder's, field by field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
@@ -64,8 +65,13 @@ function checkKeys(batch: PacketBatch, keys: Uint32Array, what: string): number 
     assert.equal(keys[k], kb.hash(), `${msg}: hash`);
     assert.equal((m & 2) !== 0, kb.swapped, `${msg}: side`);
     assert.equal(proto, v.proto, `${msg}: protocol`);
-    assert.equal((m >>> 8) & 0xff, v.proto === 6 ? v.tcpFlags : 0, `${msg}: TCP flags`);
-    assert.equal(m & ~0xffff02, 1, `${msg}: meta bits`);
+    if (v.proto === 1) {
+      assert.deepEqual([(m >>> 8) & 0xff, m >>> 24], [v.icmpType, v.icmpCode], `${msg}: ICMP type and code`);
+      assert.equal(m & 0xfd, 1, `${msg}: meta bits`);
+    } else {
+      assert.equal((m >>> 8) & 0xff, v.proto === 6 ? v.tcpFlags : 0, `${msg}: TCP flags`);
+      assert.equal(m & ~0xffff02, 1, `${msg}: meta bits`);
+    }
   }
   return keyed;
 }
@@ -105,6 +111,8 @@ test('shard map: random headers around every fast-path condition agree with the 
     pos += ihl * 4 > 20 ? ihl * 4 : 20;
     const sp = pick([80, 1024, 4789, 6081, r() & 0xffff]), dp = same && r() % 2 ? sp : pick([80, 4789, 6081, 1024, r() & 0xffff]);
     buf[pos] = sp >> 8; buf[pos + 1] = sp & 0xff; buf[pos + 2] = dp >> 8; buf[pos + 3] = dp & 0xff;
+    // ICMP: echo request/reply and other two-way types, one-way types, random; the code decides one-way "ports".
+    if (proto === 1) { buf[pos] = pick([8, 0, 13, 14, 3, 11, r() & 0xff]); buf[pos + 1] = pick([0, 0, 1, r() & 0xff]); }
     buf[pos + 12] = pick([0x50, 0x50, 0x40, 0x80]);
     for (let k = 4; k < l4len; k++) if (k !== 12) buf[pos + k] = r() & 0xff;
     pos += l4len;
