@@ -2,7 +2,8 @@
 // hash) so all shards share one capture clock, and handles only the packets whose flow hash maps to its shard:
 // flow table, sinks, and the ended flows for the output (EndedFlows: EVE lines written as flows end, or records). The
 // sequential mode is one ShardCore with workers = 1 in the calling thread. ShardMapper is the main thread's
-// packet → shard map for the parallel mode.
+// packet → shard map for the parallel mode; for runs without sinks it also hands each plain IPv4 TCP/UDP/ICMP
+// packet's key to its shard, which then skips decoding it.
 
 import { decodeBatchPacket, UDP_PORT_GENEVE, UDP_PORT_VXLAN } from '../decode/decode.js';
 import { PROTO_ICMP, PacketView } from '../decode/view.js';

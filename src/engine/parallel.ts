@@ -1,5 +1,6 @@
 // Parallel flow pipeline: plain capture files are read straight into a ring of SharedArrayBuffer slots (other
-// inputs' batches are copied in), the main thread maps each packet to its shard, and every slot is broadcast to
+// inputs' batches are copied in; reads block the main thread, which has nothing else to do meanwhile), the main
+// thread maps each packet to its shard (without sinks, also handing over its key), and every slot is broadcast to
 // N shard workers; each worker walks every packet header (cheap: one shared capture clock, same timeouts for
 // any N) and does the flow work only for its own packets. Ended flows come back as packed runs (EVE lines or
 // record copies) that FlowMerger orders by index. A slot is recycled when

@@ -28,8 +28,9 @@ layout (DIR/<first two hex>/<sha256>, stored once) and print one EVE fileinfo JS
   --memcap SIZE           buffered out-of-order bytes per worker (default 64MiB)
   --depth SIZE            reassembled bytes per direction (default unlimited)
   --protocols a,b         only these protocols (default all)
-${'  --workers N              shard workers (default 1); output is identical for any N'}
-  --stats                 counters as JSON on stderr
+${'  --workers N              shard workers (default 1); output (events, filestore) is identical for any N'}
+  --stats                 counters as JSON on stderr (summed over workers: a new file two workers finish
+                          at the same moment is counted stored by both, one duplicate fewer than with 1)
 `;
 
 /** Run the command; returns the exit code (0 ok, 1 an input had a fault, 2 usage). */
