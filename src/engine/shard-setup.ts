@@ -4,12 +4,13 @@
 
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
-import xxhash from 'xxhash-wasm';
 import type { FlowIdFn } from '../flow/table.js';
 import type { CreateSink, FlowSink, SinkSpec } from './sink.js';
 
 /** The deterministic 64-bit flow id: xxhash64 (seed 0) over key ‖ start seconds (u64 LE) ‖ start ns (u32 LE), 63 bits. */
 export async function makeFlowIdFn(): Promise<FlowIdFn> {
+  // Imported here, not at the top: a parallel run's main thread never needs it.
+  const { default: xxhash } = await import('xxhash-wasm');
   const { h64Raw } = await xxhash();
   const buf = new Uint8Array(44 + 12);
   const dv = new DataView(buf.buffer);
