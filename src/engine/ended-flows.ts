@@ -187,12 +187,26 @@ export class EndedFlows {
   }
 }
 
-/** Copy the order fields and keys of flows `idx` (in that order) from `order`/`keys` into `o`/`k`. */
+/**
+ * Copy the order fields and keys of flows `idx` (in that order) from `order`/`keys` into `o`/`k`. Runs of
+ * consecutive flows (the usual shape: a sorted batch with a few flows moved) are copied as whole ranges.
+ */
 function gather(idx: Int32Array, order: Float64Array, keys: Uint8Array, o: Float64Array, k: Uint8Array): void {
-  for (let j = 0; j < idx.length; j++) {
+  for (let j = 0; j < idx.length;) {
     const i = idx[j]!;
-    o[j * 3] = order[i * 3]!; o[j * 3 + 1] = order[i * 3 + 1]!; o[j * 3 + 2] = order[i * 3 + 2]!;
-    const from = i * KEY_BYTES, to = j * KEY_BYTES;
-    for (let b = 0; b < KEY_BYTES; b++) k[to + b] = keys[from + b]!;
+    let n = 1;
+    while (j + n < idx.length && idx[j + n] === i + n) n++;
+    if (n >= 8) {
+      o.set(order.subarray(i * 3, (i + n) * 3), j * 3);
+      k.set(keys.subarray(i * KEY_BYTES, (i + n) * KEY_BYTES), j * KEY_BYTES);
+    } else {
+      for (let t = 0; t < n; t++) {
+        const a = i + t, b = j + t;
+        o[b * 3] = order[a * 3]!; o[b * 3 + 1] = order[a * 3 + 1]!; o[b * 3 + 2] = order[a * 3 + 2]!;
+        const from = a * KEY_BYTES, to = b * KEY_BYTES;
+        for (let x = 0; x < KEY_BYTES; x++) k[to + x] = keys[from + x]!;
+      }
+    }
+    j += n;
   }
 }
