@@ -90,7 +90,7 @@ test('../../etc/passwd is stored only under its sha256; metadata of the upload',
 
 test('duplicate stored once; --max-file-size; --write-fileinfo; --max-size prunes oldest first (CLI)', () => {
   const out = tmpDir('fc-files-');
-  const eve = join(out, '..', `${out.split('/').pop()}-eve.json`);
+  const eve = join(tmpDir('fc-eve-'), 'eve.json'); // outside the filestore, removed with the test's temp dirs
   const r = runCli(['files', '--out', out, '--max-file-size', '100KB', '--write-fileinfo', '--eve-out', eve, '--stats', join(DIR, 'http-dedup-big.pcap')]);
   assert.equal(r.status, 0, r.stderr.toString());
   const ev = readFileSync(eve, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as FileEvent);
