@@ -67,7 +67,7 @@ const ST_NEW = 0, ST_EST = 1, ST_CLOSED = 2, ST_FREE = 3;
 const F_CLIENT_A = 1, F_FIN_TS = 2, F_FIN_TC = 4, F_REC = 8;
 const NONE = -1;
 const NO_VLAN: number[] = Object.freeze([]) as unknown as number[];
-// Slot layout, in 32-bit words (W) of SLOT_WORDS per slot (128 bytes: a slot is one aligned pair of cache lines):
+// Slot layout, in 32-bit words (W) of SLOT_WORDS per slot (128 bytes, two cache lines; 144 spanned up to three):
 //   0..10 key · 11 hash · 12 chain · 13 bytes: cls, state, flags, - · 14 pkts to server · 15 pkts to client ·
 //   16 end ns · 17 bytes: tcp flags to server, to client, -, - · 18 last (f64) · 20 end s (f64) ·
 //   22 bytes to server (f64) · 24 bytes to client (f64) · 26 start s (f64) · 28 seq (f64) · 30 start ns ·
