@@ -60,7 +60,7 @@ export class EndedFlows {
     if (this.#n === 0) return null;
     const idx = this.#sorted();
     let m = 0;
-    while (m < this.#n && this.#order[(idx ? idx[m]! : m) * 3]! < clock) m++;
+    while (m < idx.length && this.#order[idx[m]! * 3]! < clock) m++;
     return this.#take(idx, m);
   }
 
@@ -72,19 +72,21 @@ export class EndedFlows {
     if (this.#n === 0) return null;
     const last = this.#n - 1;
     const idx = this.#sorted();
-    let m = this.#n;
-    if (!all) while (m > 0 && this.#compare(idx ? idx[m - 1]! : m - 1, last) > 0) m--;
+    let m = idx.length;
+    if (!all) while (m > 0 && this.#compare(idx[m - 1]!, last) > 0) m--;
     return this.#take(idx, m);
   }
 
-  /** Indexes of the waiting flows in output order, or null when they were added in it (the common case). */
-  #sorted(): Int32Array | null {
-    let k = 1;
-    while (k < this.#n && this.#compare(k - 1, k) < 0) k++;
-    if (k >= this.#n) return null;
+  /**
+   * Indexes of the waiting flows in output order. They are mostly added in it, so the sort runs only when a
+   * neighbour is out of order (and gather() then copies whole runs).
+   */
+  #sorted(): Int32Array {
     const idx = new Int32Array(this.#n);
     for (let k = 0; k < idx.length; k++) idx[k] = k;
-    return idx.sort((a, b) => this.#compare(a, b));
+    let k = 1;
+    while (k < idx.length && this.#compare(k - 1, k) < 0) k++;
+    return k >= idx.length ? idx : idx.sort((a, b) => this.#compare(a, b));
   }
 
   #compare(a: number, b: number): number {
@@ -95,12 +97,8 @@ export class EndedFlows {
     return a - b;
   }
 
-  /**
-   * Pack the first `m` of the sorted flows `idx` (null: in the order added); the others stay (compacted, in the
-   * same order).
-   */
-  #take(idx: Int32Array | null, m: number): PackedFlows | null {
-    if (idx === null) return this.#takePrefix(m);
+  /** Pack the first `m` of the sorted flows `idx`; the others stay (compacted, in the same order). */
+  #take(idx: Int32Array, m: number): PackedFlows | null {
     const out = m > 0 ? this.#pack(idx, m) : null;
     const n = idx.length - m;
     // The waiting flows, gathered in order, then put back at the start.
@@ -114,31 +112,6 @@ export class EndedFlows {
     this.#lines.set(lines);
     for (let k = 0; k < n; k++) { this.#starts[k] = k ? ends[k - 1]! : 0; this.#ends[k] = ends[k]!; }
     this.#len = lines.length; this.#n = n;
-    return out;
-  }
-
-  /** #take() of flows already in output order: whole ranges copied, no per-flow gathering. */
-  #takePrefix(m: number): PackedFlows | null {
-    const n = this.#n - m;
-    let out: PackedFlows | null = null;
-    const lineEnd = m > 0 && this.mode === 'eve' ? this.#ends[m - 1]! : 0;
-    if (m > 0) {
-      const order = this.#order.slice(0, m * 3), keys = this.#keys.slice(0, m * KEY_BYTES);
-      if (this.mode === 'records') {
-        const recs: FlowRecord[] = new Array<FlowRecord>(m);
-        for (let k = 0; k < m; k++) recs[k] = { ...this.#recs[k]!, key: NO_KEY };
-        out = { count: m, order, keys, recs };
-      } else out = { count: m, order, keys, lines: this.#lines.slice(0, lineEnd), ends: this.#ends.slice(0, m) };
-    }
-    if (n > 0 && m > 0) {
-      this.#order.copyWithin(0, m * 3, this.#n * 3); this.#keys.copyWithin(0, m * KEY_BYTES, this.#n * KEY_BYTES);
-      if (this.mode === 'eve') {
-        this.#lines.copyWithin(0, lineEnd, this.#len);
-        for (let k = 0; k < n; k++) { this.#starts[k] = this.#starts[m + k]! - lineEnd; this.#ends[k] = this.#ends[m + k]! - lineEnd; }
-      }
-    }
-    if (this.mode === 'records') this.#recs = this.#recs.slice(m);
-    this.#len -= lineEnd; this.#n = n;
     return out;
   }
 
