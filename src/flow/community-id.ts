@@ -19,14 +19,12 @@ export interface CommunityIdOptions {
  * `saddr`/`daddr` are 4- or 16-byte addresses.
  */
 export function communityId(proto: number, saddr: Uint8Array, daddr: Uint8Array, sport: number, dport: number, o: CommunityIdOptions = {}): string {
-  const d = digest(proto, saddr, 0, daddr, 0, saddr.length, sport, dport, o);
-  return o.base64 === false ? '1:' + toHex(d) : toBase64Id(d);
+  return idString(digest(proto, saddr, 0, daddr, 0, saddr.length, sport, dport, o), o);
 }
 
 /** communityId() of the addresses at `so` and `dOff` of `b` (`alen` bytes each). */
 export function communityIdAt(proto: number, b: Uint8Array, so: number, dOff: number, alen: number, sport: number, dport: number, o: CommunityIdOptions = {}): string {
-  const d = digest(proto, b, so, b, dOff, alen, sport, dport, o);
-  return o.base64 === false ? '1:' + toHex(d) : toBase64Id(d);
+  return idString(digest(proto, b, so, b, dOff, alen, sport, dport, o), o);
 }
 
 /**
@@ -34,7 +32,11 @@ export function communityIdAt(proto: number, b: Uint8Array, so: number, dOff: nu
  * `p`; returns the end. No string is made (the flows output's path).
  */
 export function writeCommunityId(proto: number, b: Uint8Array, so: number, dOff: number, alen: number, sport: number, dport: number, o: CommunityIdOptions, out: Uint8Array, p: number): number {
-  const d = digest(proto, b, so, b, dOff, alen, sport, dport, o);
+  return putId(digest(proto, b, so, b, dOff, alen, sport, dport, o), o, out, p);
+}
+
+/** "1:" + the digest `d` in base64 (or hex, per `o`) as ASCII into `out` at `p`; returns the end. */
+function putId(d: Uint8Array, o: CommunityIdOptions, out: Uint8Array, p: number): number {
   out[p] = 49; out[p + 1] = 58;
   p += 2;
   if (o.base64 === false) {
@@ -114,25 +116,11 @@ function put32(o: number, h: number): void {
 }
 
 const B64 = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', (c) => c.charCodeAt(0));
-/** Character codes of "1:" + base64 of a 20-byte digest (28 chars), turned into one string at once. */
-const ID_CODES = new Array<number>(30).fill(0);
-ID_CODES[0] = 49; ID_CODES[1] = 58; ID_CODES[29] = 61;
-function toBase64Id(d: Uint8Array): string {
-  const o = ID_CODES;
-  let k = 2;
-  for (let i = 0; i < 18; i += 3) {
-    const n = (d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!;
-    o[k++] = B64[n >> 18]!; o[k++] = B64[(n >> 12) & 63]!; o[k++] = B64[(n >> 6) & 63]!; o[k++] = B64[n & 63]!;
-  }
-  const n = (d[18]! << 16) | (d[19]! << 8);
-  o[26] = B64[n >> 18]!; o[27] = B64[(n >> 12) & 63]!; o[28] = B64[(n >> 6) & 63]!;
-  return String.fromCharCode.apply(null, o);
-}
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-function toHex(d: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < 20; i++) s += (d[i]! < 16 ? '0' : '') + d[i]!.toString(16);
-  return s;
+const ID_TEXT = Buffer.alloc(42);
+/** putId() as a string. */
+function idString(d: Uint8Array, o: CommunityIdOptions): string {
+  return ID_TEXT.toString('latin1', 0, putId(d, o, ID_TEXT, 0));
 }
 
 /** Community ID of decoded packet `v` (IP only); `sport`/`dport` override the view's ports (e.g. after defrag). */
