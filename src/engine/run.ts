@@ -15,9 +15,10 @@ import { recordAt, type PackedFlows } from './packed.js';
 import { flowJson } from '../flow/eve.js';
 import type { SinkSpec } from './sink.js';
 import { loadSinks, makeFlowIdFn } from './shard-setup.js';
-
-export { loadSinks, makeFlowIdFn };
 import { runParallel } from './parallel.js';
+
+// Kept importable from here (the library's and the benches' entry), though they live in shard-setup.ts.
+export { loadSinks, makeFlowIdFn };
 
 export interface RunOptions {
   /** Shard workers (0 or 1: sequential in the calling thread). */
