@@ -73,7 +73,35 @@ const ANY_ID = '_id":"';
 
 /** One JSON line (no newline): flow_id and parent_id as bare integers like EVE. */
 export function fileinfoJson(ev: FileEvent): string {
-  const s = JSON.stringify(ev);
+  return bareIds(JSON.stringify(ev));
+}
+
+/**
+ * The EVE line of an event kept as its `JSON.stringify` text (see PackedFiles), with fileinfo.file_id set to
+ * `fileId`: the same text fileinfoJson() gives for the event with that file_id.
+ */
+export function fileinfoLine(json: string, fileId: number): string {
+  return bareIds(withFileId(json, fileId));
+}
+
+const FILE_ID = ',"file_id":';
+
+/**
+ * `json` (an event's JSON.stringify text) with fileinfo.file_id replaced by `fileId`. fileinfo is the event's
+ * last member and file_id its last member but numbers, so the last structural `,"file_id":` is the one (a quote
+ * inside a string value is always escaped).
+ */
+export function withFileId(json: string, fileId: number): string {
+  const k = json.lastIndexOf(FILE_ID);
+  if (k < 0) throw new RangeError('fileinfo JSON without file_id');
+  const a = k + FILE_ID.length;
+  let b = a;
+  while (b < json.length) { const c = json.charCodeAt(b); if (c < 0x30 || c > 0x39) break; b++; }
+  return json.slice(0, a) + fileId + json.slice(b);
+}
+
+/** Unquote the digits of flow_id and parent_id in an event's JSON. */
+function bareIds(s: string): string {
   // Fast path: flow_id follows the fixed-format timestamp, so its first occurrence is the field; unquote its
   // digits. Any other id to unquote (parent_id, a nested flow_id: both contain `_id":"`) takes the general replace.
   const k = s.indexOf(FLOW_ID);

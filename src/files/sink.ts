@@ -13,7 +13,8 @@ import type { Direction, Expectation, FlowInfo, ProtocolContext, ProtocolModule,
 import { Memcap, StreamDir, tcpSegment, newReassemblyCounters, REASSEMBLY_MAX_PENDING, REASSEMBLY_MEMCAP, REASSEMBLY_DEPTH, type ReassemblyCounters, type StreamOutput } from './reassembly/index.js';
 import { Tracker, type FlowFiles, type FlowFilesHost, type FinishedFile, type HashName, type TrackerCounters } from './tracker.js';
 import { Filestore, type FilestoreCounters } from './filestore.js';
-import { compareFileOrder, fileinfoJson, type FileEvent } from './fileinfo.js';
+import { compareFileOrder, fileinfoJson, fileinfoLine, type FileEvent, type FileOrder } from './fileinfo.js';
+import { packedCount, packedEvent, packedJson, packedOrder, PackedFilesBuilder, type PackedFiles } from './packed-files.js';
 import { PROTOCOLS } from './registry.js';
 
 /** Bytes per direction kept for content probing (beyond: the probe's answer counts as 'no'). */
@@ -87,11 +88,12 @@ export interface FileSinkCounters {
 }
 
 /**
- * What one worker returns (`replay`: the tracker options the merge replays raw candidates with, `rawBytes`: the
- * raw candidates' bytes, one buffer so it crosses threads in one piece).
+ * What one worker returns: its finished files packed (`done`), the provisional ones (`files`, which the merge may
+ * still rewrite; candidates index them), `replay`: the tracker options the merge replays raw candidates with,
+ * `rawBytes`: the raw candidates' bytes, one buffer so it crosses threads in one piece.
  */
 export interface FileSinkResult {
-  files: FinishedFile[]; expectations: TimedExpectation[]; candidates: CandidateOut[]; counters: FileSinkCounters;
+  done: PackedFiles; files: FinishedFile[]; expectations: TimedExpectation[]; candidates: CandidateOut[]; counters: FileSinkCounters;
   replay: { hashes: HashName[]; maxFileSize: number }; rawBytes: Uint8Array;
 }
 
@@ -227,7 +229,7 @@ export class FileSink implements FlowSink<FileSinkResult> {
   constructor(o: FileSinkOptions = {}, ctx: SinkContext = { worker: 0, workers: 1 }, onFile?: (f: FinishedFile) => void, modules: ProtocolModule[] = PROTOCOLS) {
     const store = o.out ? new Filestore(o.out, `${process.pid}-${ctx.worker}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`) : null;
     this.#sequential = ctx.workers <= 1;
-    this.tracker = new Tracker(store, { hashes: o.hashes, maxFileSize: o.maxFileSize }, onFile);
+    this.tracker = new Tracker(store, { hashes: o.hashes, maxFileSize: o.maxFileSize, pack: new PackedFilesBuilder() }, onFile);
     this.#replay = { hashes: o.hashes ?? [], maxFileSize: o.maxFileSize ?? 0 };
     this.candidateHold = o.candidateHold ?? FILES_CANDIDATE_HOLD;
     this.memcap = new Memcap(o.memcap ?? REASSEMBLY_MEMCAP);
@@ -325,11 +327,12 @@ export class FileSink implements FlowSink<FileSinkResult> {
     for (const f of [...this.tracker.open]) f.close('TRUNCATED');
     if (this.tracker.store) await this.tracker.store.drain();
     this.counters.memcapPeak = this.memcap.peak;
+    // Finished files are packed as they close; the provisional ones stay objects (the merge may rewrite them).
     const files = this.tracker.finished;
+    const done = this.tracker.pack!.build();
     // Index provisional files by (flow id, direction) for the merge.
     const byFlow = new Map<string, [number, number]>();
     files.forEach((f, k) => {
-      if (!f.provisional) return;
       const key = f.order.flowId;
       const e = byFlow.get(key) ?? [-1, -1];
       e[f.direction] = k;
@@ -346,7 +349,7 @@ export class FileSink implements FlowSink<FileSinkResult> {
       const cand = p.candidate ? p.candidate() : { flow, first: [null, null] as CandidateOut['first'] };
       return { flow: cand.flow, first: cand.first, files: byFlow.get(flow.flowId) ?? [-1, -1], module: c.module };
     });
-    return { files, expectations: this.expectations, candidates, counters: this.counters, replay: this.#replay, rawBytes: this.#raw.slice(0, this.#rawLen) };
+    return { done, files, expectations: this.expectations, candidates, counters: this.counters, replay: this.#replay, rawBytes: this.#raw.slice(0, this.#rawLen) };
   }
 
   // ---- called by FlowState ----
@@ -546,8 +549,38 @@ export interface MergeOptions {
   modules?: ProtocolModule[];
 }
 
-/** Merged output: events in order (file_id = position + 1), summed counters. */
-export interface FilesOutput { events: FileEvent[]; counters: { files: number; stored: number; dedup: number; tooLarge: number; pruned: number; provisionalDiscarded: number; ftpDataMatched: number }; workers: FileSinkCounters[] }
+/** Merged output: events in output order (file_id = position + 1), summed counters. */
+export interface FilesOutput {
+  /** The events (objects built on first access from the workers' packed JSON). */
+  readonly events: FileEvent[];
+  /** The EVE lines of the events (fileinfoJson, no newline), without building event objects. */
+  lines(): string[];
+  counters: { files: number; stored: number; dedup: number; tooLarge: number; pruned: number; provisionalDiscarded: number; ftpDataMatched: number };
+  workers: FileSinkCounters[];
+}
+
+/** One output file (its sort key): file `k` of worker `w`'s packed files, or a resolved provisional file `f`. */
+interface OutFile extends FileOrder { w: number; k: number; f: FinishedFile | null }
+
+class MergedFiles implements FilesOutput {
+  #events: FileEvent[] | null = null;
+  constructor(readonly out: readonly OutFile[], readonly results: readonly FileSinkResult[], readonly counters: FilesOutput['counters'], readonly workers: FileSinkCounters[]) {}
+  get events(): FileEvent[] {
+    return this.#events ??= this.out.map((x, i) => {
+      const ev = x.f !== null ? x.f.event : packedEvent(this.results[x.w]!.done, x.k);
+      ev.fileinfo.file_id = i + 1;
+      return ev;
+    });
+  }
+  lines(): string[] {
+    if (this.#events !== null) return this.#events.map(fileinfoJson);
+    return this.out.map((x, i) => {
+      if (x.f === null) return fileinfoLine(packedJson(this.results[x.w]!.done, x.k), i + 1);
+      x.f.event.fileinfo.file_id = i + 1;
+      return fileinfoJson(x.f.event);
+    });
+  }
+}
 
 /** Merge the workers' results deterministically (see the module comment). */
 export function mergeFileResults(results: FileSinkResult[], o: MergeOptions = {}): FilesOutput {
@@ -556,7 +589,6 @@ export function mergeFileResults(results: FileSinkResult[], o: MergeOptions = {}
   const exps: TimedExpectation[] = [];
   const cands: { c: CandidateOut; r: FileSinkResult }[] = [];
   for (const r of results) {
-    for (const f of r.files) if (!f.provisional) all.push(f);
     exps.push(...r.expectations);
     for (const c of r.candidates) cands.push({ c, r });
   }
@@ -607,16 +639,22 @@ export function mergeFileResults(results: FileSinkResult[], o: MergeOptions = {}
     discarded++;
     if (f.tempPath && store) store.discard(f.tempPath);
   }
-  all.sort((a, b) => compareFileOrder(a.order, b.order));
-  const events = all.map((f, k) => { f.event.fileinfo.file_id = k + 1; return f.event; });
+  const out: OutFile[] = [];
+  const outFile = (o: FileOrder, w: number, k: number, f: FinishedFile | null): OutFile => ({ sec: o.sec, nsec: o.nsec, flowId: o.flowId, txId: o.txId, seq: o.seq, w, k, f });
+  results.forEach((r, w) => { for (let k = 0; k < packedCount(r.done); k++) out.push(outFile(packedOrder(r.done, k), w, k, null)); });
+  for (const f of all) out.push(outFile(f.order, -1, -1, f));
+  out.sort(compareFileOrder);
   let stored = 0, dedup = 0, tooLarge = 0;
   for (const r of results) { if (r.counters.store) { stored += r.counters.store.stored; dedup += r.counters.store.dedup; tooLarge += r.counters.store.tooLarge; } }
+  const counters = { files: out.length, stored, dedup, tooLarge, pruned: 0, provisionalDiscarded: discarded, ftpDataMatched: matched };
+  const merged = new MergedFiles(out, results, counters, results.map((r) => r.counters));
   if (store) {
-    stored += store.counters.stored; dedup += store.counters.dedup;
-    if (o.writeMeta) for (const e of events) if (e.fileinfo.stored) store.writeMeta(e.fileinfo.sha256, Date.parse(e.timestamp.replace(/\.(\d{3})\d*\+0000$/, '.$1Z')) / 1000, e.fileinfo.file_id, fileinfoJson(e));
+    counters.stored += store.counters.stored; counters.dedup += store.counters.dedup;
+    if (o.writeMeta) for (const e of merged.events) if (e.fileinfo.stored) store.writeMeta(e.fileinfo.sha256, Date.parse(e.timestamp.replace(/\.(\d{3})\d*\+0000$/, '.$1Z')) / 1000, e.fileinfo.file_id, fileinfoJson(e));
     if (o.maxSize) store.prune(o.maxSize);
+    counters.pruned = store.counters.pruned;
   }
-  return { events, counters: { files: events.length, stored, dedup, tooLarge, pruned: store?.counters.pruned ?? 0, provisionalDiscarded: discarded, ftpDataMatched: matched }, workers: results.map((r) => r.counters) };
+  return merged;
 }
 
 /**
@@ -644,5 +682,5 @@ export async function extractFiles(inputs: string[], o: FileSinkOptions & MergeO
   const res = await runFlows(inputs, { ...(run ?? {}), workers: workers ?? 1, sinks: [{ module: FILE_SINK_MODULE, options: sinkOpts }] });
   const out = mergeFileResults(res.sinks[0] as FileSinkResult[], { out: o.out, writeMeta, maxSize });
   if (onFile) for (const e of out.events) onFile(e);
-  return { ...out, flows: res.counters };
+  return Object.assign(out, { flows: res.counters });
 }

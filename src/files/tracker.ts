@@ -7,6 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Direction, FileHandle, FileOpenInfo, FileState, FileTracker, FlowInfo } from './protocols/contract.js';
 import type { Filestore, TempFile } from './filestore.js';
 import { makeEvent, type FileEvent, type FileOrder } from './fileinfo.js';
+import type { PackedFilesBuilder } from './packed-files.js';
 
 /** Extra digests beside sha256. */
 export type HashName = 'md5' | 'sha1';
@@ -18,6 +19,8 @@ export interface TrackerOptions {
   maxFileSize?: number;
   /** Out-of-order bytes one file may buffer for writeAt (default 16 MiB); beyond, the first hole becomes a gap. */
   maxRangeBuffer?: number;
+  /** Pack finished non-provisional files here (after onFile) instead of keeping them in `finished`. */
+  pack?: PackedFilesBuilder;
 }
 
 /** Default cap of buffered out-of-order writeAt bytes per file. */
@@ -67,13 +70,14 @@ export interface TrackerCounters {
   bytes: number;
 }
 
-/** Per-worker tracker: owns options, the filestore and the list of finished files. */
+/** Per-worker tracker: owns options, the filestore and the finished files (listed, or packed with `pack`). */
 export class Tracker {
   readonly finished: FinishedFile[] = [];
   readonly counters: TrackerCounters = { opened: 0, closed: 0, truncated: 0, tooLarge: 0, rangeCapGaps: 0, bytes: 0 };
   readonly hashes: HashName[];
   readonly maxFileSize: number;
   readonly maxRangeBuffer: number;
+  readonly pack: PackedFilesBuilder | null;
   /** Open files (closed by flows that end). */
   readonly open = new Set<TrackedFile>();
   /** Bytes open files hold for hashing at close (see TRACKER_HOLD_FILE). */
@@ -86,6 +90,7 @@ export class Tracker {
     this.hashes = o.hashes ?? [];
     this.maxFileSize = o.maxFileSize ?? 0;
     this.maxRangeBuffer = o.maxRangeBuffer ?? TRACKER_MAX_RANGE_BUFFER;
+    this.pack = o.pack ?? null;
   }
 
   /** A FileTracker for one flow; `now` gives the capture time; files of a `provisional` flow await resolution. */
@@ -108,8 +113,9 @@ export class Tracker {
 
   /** Called by a file when it closes. */
   done(f: FinishedFile): void {
-    this.finished.push(f);
-    if (!f.provisional && this.onFile) this.onFile(f);
+    if (f.provisional) { this.finished.push(f); return; }
+    if (this.onFile) this.onFile(f);
+    if (this.pack !== null) this.pack.add(f); else this.finished.push(f);
   }
 }
 

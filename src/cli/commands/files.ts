@@ -8,7 +8,6 @@ import { parseSize } from '../command.js';
 import { parseFlowArgs } from './flows.js';
 import { runFlows } from '../../engine/run.js';
 import { FILE_SINK_MODULE, mergeFileResults, type FileSinkOptions, type FileSinkResult } from '../../files/sink.js';
-import { fileinfoJson } from '../../files/fileinfo.js';
 import type { HashName } from '../../files/tracker.js';
 
 export const summary = 'carve files (HTTP, …) into a sha256 filestore; EVE fileinfo lines';
@@ -79,7 +78,8 @@ export async function run(argv: string[]): Promise<number> {
     onInputError: (e: FlowcarveError) => { process.stderr.write(`flowcarve: ${e.describe()}\n`); rc = 1; },
   });
   const m = mergeFileResults(r.sinks[0] as FileSinkResult[], { out: o.out, writeMeta, maxSize });
-  const text = m.events.map((e) => fileinfoJson(e) + '\n').join('');
+  const lines = m.lines();
+  const text = lines.length ? lines.join('\n') + '\n' : '';
   if (eveOut) {
     const ws = createWriteStream(eveOut);
     await new Promise<void>((res, rej) => { ws.on('error', rej); ws.end(text, () => res()); });
