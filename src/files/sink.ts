@@ -375,7 +375,8 @@ export class FileSink implements FlowSink<FileSinkResult> {
     if (!direct) this.#hold(st, dir, b);
     const v = this.#probe(st, dir, direct ? b : null);
     if (typeof v === 'object') { this.#start(st, v, false, direct ? dir : -1, b); return; }
-    if (direct) this.#hold(st, dir, b);
+    // A UDP flow whose other direction said no too is ignored right below (the fallback is TCP's): no copy.
+    if (direct && !(v === 'no' && st.proto !== 6 && (dir === 0 ? st.said1 : st.said0))) this.#hold(st, dir, b);
     if (v === 'no' || (dir === 0 ? st.headLen0 : st.headLen1) >= FILES_MAX_PROBE) {
       this.#say(st, dir);
       this.#decide(st, false);
