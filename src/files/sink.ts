@@ -563,24 +563,31 @@ export interface FilesOutput {
 /** One output file (its sort key): file `k` of worker `w`'s packed files, or a resolved provisional file `f`. */
 interface OutFile extends FileOrder { w: number; k: number; f: FinishedFile | null }
 
-class MergedFiles implements FilesOutput {
-  #events: FileEvent[] | null = null;
-  constructor(readonly out: readonly OutFile[], readonly results: readonly FileSinkResult[], readonly counters: FilesOutput['counters'], readonly workers: FileSinkCounters[]) {}
-  get events(): FileEvent[] {
-    return this.#events ??= this.out.map((x, i) => {
-      const ev = x.f !== null ? x.f.event : packedEvent(this.results[x.w]!.done, x.k);
-      ev.fileinfo.file_id = i + 1;
-      return ev;
-    });
-  }
-  lines(): string[] {
-    if (this.#events !== null) return this.#events.map(fileinfoJson);
-    return this.out.map((x, i) => {
-      if (x.f === null) return fileinfoLine(packedJson(this.results[x.w]!.done, x.k), i + 1);
-      x.f.event.fileinfo.file_id = i + 1;
-      return fileinfoJson(x.f.event);
-    });
-  }
+/**
+ * The merged output over `out` (in output order). `events` is an own enumerable getter, so spreading or
+ * JSON.stringify of the output still gives the events.
+ */
+function mergedFiles(out: readonly OutFile[], results: readonly FileSinkResult[], counters: FilesOutput['counters'], workers: FileSinkCounters[]): FilesOutput {
+  let events: FileEvent[] | null = null;
+  return {
+    get events(): FileEvent[] {
+      return events ??= out.map((x, i) => {
+        const ev = x.f !== null ? x.f.event : packedEvent(results[x.w]!.done, x.k);
+        ev.fileinfo.file_id = i + 1;
+        return ev;
+      });
+    },
+    lines(): string[] {
+      if (events !== null) return events.map(fileinfoJson);
+      return out.map((x, i) => {
+        if (x.f === null) return fileinfoLine(packedJson(results[x.w]!.done, x.k), i + 1);
+        x.f.event.fileinfo.file_id = i + 1;
+        return fileinfoJson(x.f.event);
+      });
+    },
+    counters,
+    workers,
+  };
 }
 
 /** Merge the workers' results deterministically (see the module comment). */
@@ -648,7 +655,7 @@ export function mergeFileResults(results: FileSinkResult[], o: MergeOptions = {}
   let stored = 0, dedup = 0, tooLarge = 0;
   for (const r of results) { if (r.counters.store) { stored += r.counters.store.stored; dedup += r.counters.store.dedup; tooLarge += r.counters.store.tooLarge; } }
   const counters = { files: out.length, stored, dedup, tooLarge, pruned: 0, provisionalDiscarded: discarded, ftpDataMatched: matched };
-  const merged = new MergedFiles(out, results, counters, results.map((r) => r.counters));
+  const merged = mergedFiles(out, results, counters, results.map((r) => r.counters));
   if (store) {
     counters.stored += store.counters.stored; counters.dedup += store.counters.dedup;
     if (o.writeMeta) for (const e of merged.events) if (e.fileinfo.stored) store.writeMeta(e.fileinfo.sha256, Date.parse(e.timestamp.replace(/\.(\d{3})\d*\+0000$/, '.$1Z')) / 1000, e.fileinfo.file_id, fileinfoJson(e));

@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { FIXTURES, tmpDir } from '../_util.js';
 import { extractFiles, FileSink, mergeFileResults } from '../../src/files/sink.js';
 import type { FinishedFile } from '../../src/files/tracker.js';
-import type { FileEvent } from '../../src/files/fileinfo.js';
+import { fileinfoJson, type FileEvent } from '../../src/files/fileinfo.js';
 import { CaptureReader } from '../../src/pcap/reader.js';
 import { ShardCore } from '../../src/engine/core.js';
 import { makeFlowIdFn } from '../../src/engine/run.js';
@@ -23,7 +23,14 @@ test('FileSink embedded in a pipeline: onFile fires per finished file, merge ord
   core.finish();
   assert.deepEqual(seen.map((f) => f.event.fileinfo.filename), ['/index.html', '/a.bin', '/b.txt']);
   const merged = mergeFileResults([await sink.finish()], { out });
+  // The EVE lines straight from the packed text, before any event object is built, equal the events' JSON.
+  const lines = merged.lines();
   assert.deepEqual(merged.events.map((e) => [e.fileinfo.filename, e.fileinfo.file_id, e.fileinfo.stored]), [['/index.html', 1, true], ['/a.bin', 2, true], ['/b.txt', 3, true]]);
+  assert.deepEqual(lines, merged.events.map(fileinfoJson));
+  assert.match(lines[1]!, /^\{"timestamp":"[^"]+","flow_id":\d+,"event_type":"fileinfo",.*"filename":"\/a\.bin",.*"file_id":2,/);
+  // events is an own enumerable property: a spread copy and JSON keep it.
+  assert.deepEqual({ ...merged }.events, merged.events);
+  assert.equal((JSON.parse(JSON.stringify(merged)) as { events: unknown[] }).events.length, 3);
   assert.equal(readdirSync(join(out, 'tmp')).length, 0);
 });
 
