@@ -7,7 +7,7 @@
 // names, atomic rename, dedup by existence).
 
 import { access, close, open, rename, utimes, write } from 'node:fs';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import { FlowcarveError, ERR } from '../errors.js';
 import { StoreWriter } from './store-writer.js';
@@ -52,13 +52,16 @@ export const FILESTORE_PROVISIONAL_HOLD = 64 * 1024 * 1024;
 
 /** First allocation of a temp file's memory buffer (grows by doubling up to FILESTORE_WRITE_BUFFER). */
 const FIRST_BUFFER = 2048;
+const EMPTY = new Uint8Array(0);
 
 /**
  * A file being written: its bytes are copied once into one growing buffer (up to FILESTORE_WRITE_BUFFER); a
- * file that outgrows it is appended to its temp file from then on.
+ * file that outgrows it goes a full buffer at a time to the filestore's writer thread, which creates and
+ * appends to its temp file (store-writer.ts): the parsing thread neither creates files nor writes them.
  */
 export class TempFile {
-  #fd = -1;
+  /** Bytes went to the writer thread (the temp file exists there, or will). */
+  #spilled = false;
   #buf: Buffer | null = null;
   #buffered = 0;
   #written = 0;
@@ -72,14 +75,13 @@ export class TempFile {
   /** Append a copy of `b` (valid only during the call). */
   write(b: Uint8Array): void {
     if (this.#aborted || b.length === 0) return;
-    const need = this.#buffered + b.length;
+    let need = this.#buffered + b.length;
     if (need > FILESTORE_WRITE_BUFFER) {
-      // Too big for memory: flush what is buffered and write `b` straight from the caller's view (no copy).
+      // Too big for memory: the buffer goes to the temp file and is refilled, so a large file costs one
+      // transfer per FILESTORE_WRITE_BUFFER bytes, not one per segment; a view larger than the buffer goes as is.
       this.#spill();
-      this.#writeFd(b);
-      this.#written += b.length;
-      this.store.counters.bytesWritten += b.length;
-      return;
+      if (b.length >= FILESTORE_WRITE_BUFFER) { this.#send(b); return; }
+      need = b.length;
     }
     let buf = this.#buf;
     if (buf === null || need > buf.length) {
@@ -99,51 +101,59 @@ export class TempFile {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#buf = null; this.#buffered = 0;
-    if (this.#fd >= 0) { closeSync(this.#fd); this.#fd = -1; }
-    try { unlinkSync(this.path); } catch { /* never created */ }
+    if (this.#spilled) this.store.discardSpilled(this.path);
   }
 
   get aborted(): boolean { return this.#aborted; }
 
-  /** A file that never left memory is written and committed in the background (see Filestore.enqueue); false when it already spilled to disk. */
-  commitAsync(sha256: string): boolean {
-    if (this.#aborted || this.#fd >= 0 || this.#written > 0) return false;
-    const data = this.#buf === null ? Buffer.alloc(0) : this.#buf.subarray(0, this.#buffered);
-    this.#buf = null; this.#buffered = 0;
-    this.store.counters.bytesWritten += data.length;
-    this.store.enqueue(sha256, data, this.path);
-    return true;
+  /**
+   * Store the file under `sha256`: a file that never left memory is written and committed in the background
+   * (Filestore.enqueue), a spilled one is finished and committed by the writer thread after its appends.
+   */
+  commit(sha256: string): void {
+    if (this.#aborted) return;
+    if (!this.#spilled) {
+      const data = this.#buf === null ? Buffer.alloc(0) : this.#buf.subarray(0, this.#buffered);
+      this.#buf = null; this.#buffered = 0;
+      this.store.counters.bytesWritten += data.length;
+      this.store.enqueue(sha256, data, this.path);
+      return;
+    }
+    this.#spill();
+    this.#buf = null;
+    this.store.commitSpilled(this.path, sha256);
   }
 
   /** The bytes of a file that never left memory (an exact-size copy), and the temp file is done; null when it spilled to disk. */
   take(): Uint8Array | null {
-    if (this.#aborted || this.#fd >= 0 || this.#written > 0) return null;
+    if (this.#aborted || this.#spilled) return null;
     const data = this.#buf === null ? new Uint8Array(0) : Uint8Array.prototype.slice.call(this.#buf, 0, this.#buffered) as Uint8Array;
     this.#buf = null; this.#buffered = 0;
     this.#aborted = true; // nothing left to write or remove
     return data;
   }
 
-  /** Flush and close the temp file (it stays under DIR/tmp until commit or discard). */
+  /** Write out and close the temp file, and wait until it is complete on disk (it stays under DIR/tmp until commit or discard by path). */
   finish(): void {
     if (this.#aborted) return;
+    if (!this.#spilled) this.#send(EMPTY); // creates it
     this.#spill();
-    closeSync(this.#fd);
-    this.#fd = -1;
+    this.#buf = null;
+    this.store.closeSpilled(this.path);
   }
 
-  /** Open the temp file if needed and write out the memory buffer. */
+  /** Send what is buffered to the temp file. */
   #spill(): void {
-    if (this.#fd < 0) this.#fd = this.store.openTemp(this.path);
-    if (this.#buffered > 0) this.#writeFd(this.#buf!.subarray(0, this.#buffered));
-    this.store.counters.bytesWritten += this.#buffered;
-    this.#written += this.#buffered;
+    if (this.#buffered === 0) return;
+    this.#send(this.#buf!.subarray(0, this.#buffered));
     this.#buffered = 0;
   }
 
-  #writeFd(b: Uint8Array): void {
-    let o = 0;
-    while (o < b.length) o += writeSync(this.#fd, b, o, b.length - o);
+  #send(b: Uint8Array): void {
+    this.store.spill(this.path, b);
+    this.#spilled = true;
+    this.#written += b.length;
+    this.store.counters.bytesWritten += b.length;
   }
 }
 
@@ -203,11 +213,30 @@ export class Filestore {
     return this.commit(tmp, sha256);
   }
 
-  /** Create a temp file for writing (exclusive). */
-  openTemp(path: string): number {
-    try { return openSync(path, 'wx'); } catch (e) {
-      throw new FlowcarveError(ERR.STORE, `cannot create ${path}: ${(e as Error).message}`, { file: path, cause: e });
-    }
+  /** Append `data` (copied now) to temp file `path` through the writer thread; the first append creates it. */
+  spill(path: string, data: Uint8Array): void {
+    (this.#writer ??= new StoreWriter()).append(path, data);
+  }
+
+  /** Commit spilled temp file `path` under `sha256` in the writer thread (after its appends); a known sha256 is a duplicate. */
+  commitSpilled(path: string, sha256: string): void {
+    const dst = this.pathOf(sha256);
+    const w = this.#spillWriter(path);
+    if (this.#known.has(sha256)) { this.#dedup(dst); w.discard(path); return; }
+    this.#known.add(sha256);
+    w.commit(path, dst);
+  }
+
+  /** Close spilled temp file `path` and wait until it is complete on disk (for a commit or discard by path later). */
+  closeSpilled(path: string): void { this.#spillWriter(path).closeAndWait(path); }
+
+  /** Remove spilled temp file `path` (in the writer thread, after its appends). */
+  discardSpilled(path: string): void { this.#spillWriter(path).discard(path); }
+
+  /** The writer thread holding `path` open (it lives until drain(), which comes after every file closed). */
+  #spillWriter(path: string): StoreWriter {
+    if (this.#writer === null) throw new FlowcarveError(ERR.STORE, `filestore: temp file ${path} used after drain`, { file: path });
+    return this.#writer;
   }
 
   /** Path of a stored file. */

@@ -1,6 +1,8 @@
 // The filestore's writer thread, client side: small files held in memory are copied into a batch buffer
 // (STORE_BATCH_BYTES) that is transferred to one writer thread (store-worker.ts) doing the file creation,
 // write and rename. Per file the parsing thread pays one memcpy instead of five thread-pool round trips.
+// Large files stream through the same queue: appends to their temp file (created by the first), then a commit
+// (rename, or dedup), a close (kept for the merge) or a discard; so the parsing thread never creates a file.
 // Back-pressure: past STORE_MAX_PENDING bytes not yet written the caller blocks (Atomics.wait) until the
 // writer catches up; drain() waits for everything and returns the writer's counters and first error.
 
@@ -19,13 +21,25 @@ export const STORE_STALL_MS = 30_000;
 export const CTRL_BYTES = 0;
 export const CTRL_DONE = 1;
 
-/** One posted batch: file i is buf[off[i], off[i] + len[i]) to write to tmp[i] and rename to dst[i]. */
-export interface StoreBatch { buf: ArrayBuffer; bytes: number; dst: string[]; tmp: string[]; off: number[]; len: number[] }
+/**
+ * Operations of a batch entry: a whole file (write tmp, rename to dst unless dst exists), an append to temp
+ * file tmp (created by its first append), closing tmp (it stays for a later commit by path), committing tmp
+ * to dst (closed first; dedup when dst exists), discarding tmp (closed and removed).
+ */
+export const OP_FILE = 0, OP_APPEND = 1, OP_CLOSE = 2, OP_COMMIT = 3, OP_DISCARD = 4;
+
+/**
+ * One posted batch: entry i is operation op[i] on tmp[i] (and dst[i]) with the bytes buf[off[i], off[i] + len[i]);
+ * a commit's `off` is the wall-clock time (ms) the file was finished, its stored mtime (the order --max-size
+ * prunes in: least recently seen first), however late the writer gets to it.
+ */
+export interface StoreBatch { buf: ArrayBuffer; bytes: number; op: number[]; dst: string[]; tmp: string[]; off: number[]; len: number[] }
 
 /** The writer's answer to 'drain'. */
 export interface StoreDrained { stored: number; dedup: number; error: { file: string; message: string } | null }
 
 const WORKER_URL = new URL('./store-worker.js', import.meta.url);
+const EMPTY = new Uint8Array(0);
 
 /** A writer thread (started on first use) and the batch being filled. */
 export class StoreWriter {
@@ -33,6 +47,9 @@ export class StoreWriter {
   #ctrl = new Int32Array(new SharedArrayBuffer(8));
   #buf: Uint8Array | null = null;
   #used = 0;
+  /** Batches posted so far (the writer counts the ones it finished in CTRL_DONE). */
+  #posted = 0;
+  #op: number[] = [];
   #dst: string[] = [];
   #tmp: string[] = [];
   #off: number[] = [];
@@ -40,11 +57,33 @@ export class StoreWriter {
   #failed: Error | null = null;
 
   /** Queue `data` (copied now) to be written to `tmp` and renamed to `dst`. */
-  add(dst: string, tmp: string, data: Uint8Array): void {
+  add(dst: string, tmp: string, data: Uint8Array): void { this.#push(OP_FILE, dst, tmp, data); }
+
+  /** Queue an append of `data` (copied now) to temp file `tmp`, created by its first append. */
+  append(tmp: string, data: Uint8Array): void { this.#push(OP_APPEND, '', tmp, data); }
+
+  /** Queue the commit of temp file `tmp` to `dst` (an existing `dst` makes it a duplicate: tmp is removed). */
+  commit(tmp: string, dst: string): void { this.#push(OP_COMMIT, dst, tmp, EMPTY, Date.now()); }
+
+  /** Queue the removal of temp file `tmp`. */
+  discard(tmp: string): void { this.#push(OP_DISCARD, '', tmp, EMPTY); }
+
+  /** Close temp file `tmp` and wait until the writer has done everything queued: the file is then complete on disk. */
+  closeAndWait(tmp: string): void {
+    this.#push(OP_CLOSE, '', tmp, EMPTY);
+    this.#post();
+    let stalled = 0;
+    while (Atomics.load(this.#ctrl, CTRL_DONE) < this.#posted && this.#failed === null && stalled < STORE_STALL_MS) {
+      const r = Atomics.wait(this.#ctrl, CTRL_DONE, Atomics.load(this.#ctrl, CTRL_DONE), 100);
+      stalled = r === 'timed-out' ? stalled + 100 : 0;
+    }
+  }
+
+  #push(op: number, dst: string, tmp: string, data: Uint8Array, at = -1): void {
     if (this.#buf !== null && this.#used + data.length > this.#buf.length) this.#post();
     if (this.#buf === null) this.#buf = Buffer.allocUnsafeSlow(Math.max(STORE_BATCH_BYTES, data.length)); // own ArrayBuffer: transferable
     this.#buf.set(data, this.#used);
-    this.#dst.push(dst); this.#tmp.push(tmp); this.#off.push(this.#used); this.#len.push(data.length);
+    this.#op.push(op); this.#dst.push(dst); this.#tmp.push(tmp); this.#off.push(at >= 0 ? at : this.#used); this.#len.push(data.length);
     this.#used += data.length;
     if (this.#used >= STORE_BATCH_BYTES || this.#dst.length >= STORE_BATCH_FILES) this.#post();
   }
@@ -78,10 +117,11 @@ export class StoreWriter {
     }
     Atomics.add(this.#ctrl, CTRL_BYTES, bytes);
     const buf = this.#buf!.buffer as ArrayBuffer;
-    const batch: StoreBatch = { buf, bytes, dst: this.#dst, tmp: this.#tmp, off: this.#off, len: this.#len };
+    const batch: StoreBatch = { buf, bytes, op: this.#op, dst: this.#dst, tmp: this.#tmp, off: this.#off, len: this.#len };
     w.postMessage(batch, [buf]);
+    this.#posted++;
     this.#buf = null; this.#used = 0;
-    this.#dst = []; this.#tmp = []; this.#off = []; this.#len = [];
+    this.#op = []; this.#dst = []; this.#tmp = []; this.#off = []; this.#len = [];
   }
 
   #start(): Worker {

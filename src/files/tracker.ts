@@ -223,7 +223,7 @@ export class TrackedFile implements FileHandle {
         if (held) data = held; else { temp.finish(); tempPath = temp.path; }
       }
       else {
-        if (!temp.commitAsync(sha256)) { temp.finish(); t.store!.commit(temp.path, sha256); }
+        temp.commit(sha256);
         stored = true;
       }
     }

@@ -26,7 +26,7 @@ async function store(dir: string, files: Buffer[], chunk: number, hint = false):
     for (let o = 0; o < f.length; o += chunk) t.write(f.subarray(o, o + chunk));
     const sha = createHash('sha256').update(f).digest('hex');
     shas.push(sha);
-    if (!t.commitAsync(sha)) { t.finish(); fs.commit(t.path, sha); }
+    t.commit(sha);
   }
   await fs.drain();
   return { shas, fs };
@@ -69,4 +69,21 @@ test('filestore: provisional files held in memory are stored by storeNow, once',
   assert.equal(fs.storeNow(sha, held), 'dedup');
   assert.ok(readFileSync(fs.pathOf(sha)).equals(body));
   assert.deepEqual(readdirSync(join(dir, sha.slice(0, 2))), [sha]);
+});
+
+test('filestore: a large file spills a full buffer at a time, and a write bigger than the buffer goes straight', async () => {
+  const dir = tmpDir('fc-filestore-spill-');
+  const fs = new Filestore(dir, `s${process.pid}`);
+  const body = bytes(11, 5 * FILESTORE_WRITE_BUFFER + 123);
+  // Pieces: small ones across buffer boundaries, one larger than the buffer, then small ones again.
+  const cuts = [0, 1000, 1000 + FILESTORE_WRITE_BUFFER - 10, 1000 + FILESTORE_WRITE_BUFFER + 5, 3 * FILESTORE_WRITE_BUFFER, 3 * FILESTORE_WRITE_BUFFER + 1, body.length];
+  const t = fs.temp();
+  for (let k = 1; k < cuts.length; k++) t.write(body.subarray(cuts[k - 1]!, cuts[k]!));
+  assert.equal(t.size, body.length);
+  const sha = createHash('sha256').update(body).digest('hex');
+  t.commit(sha);
+  await fs.drain();
+  assert.ok(readFileSync(fs.pathOf(sha)).equals(body));
+  assert.equal(fs.counters.bytesWritten, body.length);
+  assert.equal(readdirSync(join(dir, 'tmp')).length, 0);
 });
