@@ -1,6 +1,7 @@
 // The filestore (Suricata filestore v2 layout): DIR/<first two hex of sha256>/<sha256>. Large files stream into a
 // temp file under DIR/tmp (name unique per process, worker and file), small ones are written from memory to a
-// dot-named temp file beside their destination; both are renamed on completion; an existing
+// dot-named temp file beside their destination; both are renamed on completion, and both are created and
+// written by the writer thread (store-writer.ts) once it runs, never by the parsing thread; an existing
 // sha256 is not written again (dedup, counted) but its mtime is refreshed, so oldest-first pruning (--max-size)
 // removes the least recently seen file. Names from the wire never reach the filesystem: paths are built only
 // from hex digests and our own counters. Safe with several worker threads writing the same store (unique temp
