@@ -47,16 +47,16 @@ parentPort!.on('message', (m: StoreBatch | 'drain') => {
   const buf = new Uint8Array(m.buf);
   for (let k = 0; k < m.dst.length; k++) {
     const op = m.op[k]!, dst = m.dst[k]!, tmp = m.tmp[k]!;
-    const data = op === OP_COMMIT ? null : buf.subarray(m.off[k]!, m.off[k]! + m.len[k]!);
+    const data = buf.subarray(m.off[k]!, m.off[k]! + m.len[k]!);
     try {
-      if (op === OP_FILE) store(tmp, dst, data!);
+      if (op === OP_FILE) store(tmp, dst, data);
       else if (op === OP_APPEND) {
         let fd = open.get(tmp);
         if (fd === undefined) { fd = openSync(tmp, 'wx'); open.set(tmp, fd); }
         let o = 0;
-        while (o < data!.length) o += writeSync(fd, data!, o, data!.length - o);
+        while (o < data.length) o += writeSync(fd, data, o, data.length - o);
       } else if (op === OP_CLOSE) closeTemp(tmp);
-      else if (op === OP_COMMIT) { closeTemp(tmp, m.off[k]!); store(tmp, dst, null); }
+      else if (op === OP_COMMIT) { closeTemp(tmp, m.mtime[k]!); store(tmp, dst, null); }
       else if (op === OP_DISCARD) { closeTemp(tmp); try { unlinkSync(tmp); } catch { /* never created */ } }
     } catch (e) {
       out.error ??= { file: dst || tmp, message: (e as Error).message };

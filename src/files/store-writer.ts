@@ -29,11 +29,11 @@ export const CTRL_DONE = 1;
 export const OP_FILE = 0, OP_APPEND = 1, OP_CLOSE = 2, OP_COMMIT = 3, OP_DISCARD = 4;
 
 /**
- * One posted batch: entry i is operation op[i] on tmp[i] (and dst[i]) with the bytes buf[off[i], off[i] + len[i]);
- * a commit's `off` is the wall-clock time (ms) the file was finished, its stored mtime (the order --max-size
- * prunes in: least recently seen first), however late the writer gets to it.
+ * One posted batch: entry i is operation op[i] on tmp[i] (and dst[i]) with the bytes buf[off[i], off[i] + len[i]).
+ * A commit carries in mtime[i] the wall-clock time (ms) its file was finished, stamped as the stored file's
+ * mtime however late the writer gets to it (--max-size prunes least recently seen first); -1 elsewhere.
  */
-export interface StoreBatch { buf: ArrayBuffer; bytes: number; op: number[]; dst: string[]; tmp: string[]; off: number[]; len: number[] }
+export interface StoreBatch { buf: ArrayBuffer; bytes: number; op: number[]; dst: string[]; tmp: string[]; off: number[]; len: number[]; mtime: number[] }
 
 /** The writer's answer to 'drain'. */
 export interface StoreDrained { stored: number; dedup: number; error: { file: string; message: string } | null }
@@ -50,6 +50,7 @@ export class StoreWriter {
   /** Batches posted so far (the writer counts the ones it finished in CTRL_DONE). */
   #posted = 0;
   #op: number[] = [];
+  #mtime: number[] = [];
   #dst: string[] = [];
   #tmp: string[] = [];
   #off: number[] = [];
@@ -79,11 +80,11 @@ export class StoreWriter {
     }
   }
 
-  #push(op: number, dst: string, tmp: string, data: Uint8Array, at = -1): void {
+  #push(op: number, dst: string, tmp: string, data: Uint8Array, mtime = -1): void {
     if (this.#buf !== null && this.#used + data.length > this.#buf.length) this.#post();
     if (this.#buf === null) this.#buf = Buffer.allocUnsafeSlow(Math.max(STORE_BATCH_BYTES, data.length)); // own ArrayBuffer: transferable
     this.#buf.set(data, this.#used);
-    this.#op.push(op); this.#dst.push(dst); this.#tmp.push(tmp); this.#off.push(at >= 0 ? at : this.#used); this.#len.push(data.length);
+    this.#op.push(op); this.#dst.push(dst); this.#tmp.push(tmp); this.#off.push(this.#used); this.#len.push(data.length); this.#mtime.push(mtime);
     this.#used += data.length;
     if (this.#used >= STORE_BATCH_BYTES || this.#dst.length >= STORE_BATCH_FILES) this.#post();
   }
@@ -117,11 +118,11 @@ export class StoreWriter {
     }
     Atomics.add(this.#ctrl, CTRL_BYTES, bytes);
     const buf = this.#buf!.buffer as ArrayBuffer;
-    const batch: StoreBatch = { buf, bytes, op: this.#op, dst: this.#dst, tmp: this.#tmp, off: this.#off, len: this.#len };
+    const batch: StoreBatch = { buf, bytes, op: this.#op, dst: this.#dst, tmp: this.#tmp, off: this.#off, len: this.#len, mtime: this.#mtime };
     w.postMessage(batch, [buf]);
     this.#posted++;
     this.#buf = null; this.#used = 0;
-    this.#op = []; this.#dst = []; this.#tmp = []; this.#off = []; this.#len = [];
+    this.#op = []; this.#dst = []; this.#tmp = []; this.#off = []; this.#len = []; this.#mtime = [];
   }
 
   #start(): Worker {

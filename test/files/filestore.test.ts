@@ -87,3 +87,27 @@ test('filestore: a large file spills a full buffer at a time, and a write bigger
   assert.equal(fs.counters.bytesWritten, body.length);
   assert.equal(readdirSync(join(dir, 'tmp')).length, 0);
 });
+
+test('filestore: streamed large files: a duplicate, an abort and a finish for a later commit by path', async () => {
+  const dir = tmpDir('fc-filestore-stream-');
+  const fs = new Filestore(dir, `w${process.pid}`);
+  const big = bytes(21, 3 * FILESTORE_WRITE_BUFFER + 7);
+  const sha = createHash('sha256').update(big).digest('hex');
+  const writeAll = (b: Buffer) => { const t = fs.temp(); for (let o = 0; o < b.length; o += 1460) t.write(b.subarray(o, o + 1460)); return t; };
+  writeAll(big).commit(sha);
+  writeAll(big).commit(sha); // the same content again: a duplicate, its temp file removed
+  const dropped = writeAll(bytes(22, 2 * FILESTORE_WRITE_BUFFER));
+  dropped.abort(); // spilled, then too large: removed
+  const other = bytes(23, 2 * FILESTORE_WRITE_BUFFER + 1);
+  const kept = writeAll(other);
+  kept.finish(); // complete on disk when finish() returns (the merge commits such files by path)
+  assert.ok(readFileSync(kept.path).equals(other));
+  const otherSha = createHash('sha256').update(other).digest('hex');
+  assert.equal(fs.commit(kept.path, otherSha), 'stored');
+  await fs.drain();
+  assert.equal(fs.counters.stored, 2);
+  assert.equal(fs.counters.dedup, 1);
+  assert.ok(readFileSync(fs.pathOf(sha)).equals(big));
+  assert.ok(readFileSync(fs.pathOf(otherSha)).equals(other));
+  assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
+});
