@@ -591,7 +591,7 @@ function mergedFiles(out: readonly OutFile[], results: readonly FileSinkResult[]
 }
 
 /** Merge the workers' results deterministically (see the module comment). */
-export function mergeFileResults(results: FileSinkResult[], o: MergeOptions = {}): FilesOutput {
+export async function mergeFileResults(results: FileSinkResult[], o: MergeOptions = {}): Promise<FilesOutput> {
   const store = o.out ? new Filestore(o.out, `${process.pid}-merge`) : null;
   const all: FinishedFile[] = [];
   const exps: TimedExpectation[] = [];
@@ -657,6 +657,8 @@ export function mergeFileResults(results: FileSinkResult[], o: MergeOptions = {}
   const counters = { files: out.length, stored, dedup, tooLarge, pruned: 0, provisionalDiscarded: discarded, ftpDataMatched: matched };
   const merged = mergedFiles(out, results, counters, results.map((r) => r.counters));
   if (store) {
+    // Replayed candidates' large files went through the store's writer thread: finish it (and see its errors).
+    await store.drain();
     counters.stored += store.counters.stored; counters.dedup += store.counters.dedup;
     if (o.writeMeta) for (const e of merged.events) if (e.fileinfo.stored) store.writeMeta(e.fileinfo.sha256, Date.parse(e.timestamp.replace(/\.(\d{3})\d*\+0000$/, '.$1Z')) / 1000, e.fileinfo.file_id, fileinfoJson(e));
     if (o.maxSize) store.prune(o.maxSize);
@@ -688,7 +690,7 @@ function replayCandidate(fb: FallbackModule, c: CandidateOut, r: FileSinkResult,
 export async function extractFiles(inputs: string[], o: FileSinkOptions & MergeOptions & { workers?: number; run?: Omit<RunOptions, 'sinks' | 'workers'>; onFile?: (e: FileEvent) => void } = {}): Promise<FilesOutput & { flows: Awaited<ReturnType<typeof runFlows>>['counters'] }> {
   const { writeMeta, maxSize, modules: _m, workers, run, onFile, ...sinkOpts } = o;
   const res = await runFlows(inputs, { ...(run ?? {}), workers: workers ?? 1, sinks: [{ module: FILE_SINK_MODULE, options: sinkOpts }] });
-  const out = mergeFileResults(res.sinks[0] as FileSinkResult[], { out: o.out, writeMeta, maxSize });
+  const out = await mergeFileResults(res.sinks[0] as FileSinkResult[], { out: o.out, writeMeta, maxSize });
   if (onFile) for (const e of out.events) onFile(e);
   return Object.assign(out, { flows: res.counters });
 }

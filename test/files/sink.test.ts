@@ -22,7 +22,7 @@ test('FileSink embedded in a pipeline: onFile fires per finished file, merge ord
   for await (const b of new CaptureReader(PCAP).batches()) core.processBatch(b);
   core.finish();
   assert.deepEqual(seen.map((f) => f.event.fileinfo.filename), ['/index.html', '/a.bin', '/b.txt']);
-  const merged = mergeFileResults([await sink.finish()], { out });
+  const merged = await mergeFileResults([await sink.finish()], { out });
   // The EVE lines straight from the packed text, before any event object is built, equal the events' JSON.
   const lines = merged.lines();
   assert.deepEqual(merged.events.map((e) => [e.fileinfo.filename, e.fileinfo.file_id, e.fileinfo.stored]), [['/index.html', 1, true], ['/a.bin', 2, true], ['/b.txt', 3, true]]);

@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     sinks: [{ module: FILE_SINK_MODULE, options: o }],
     onInputError: (e: FlowcarveError) => { process.stderr.write(`flowcarve: ${e.describe()}\n`); rc = 1; },
   });
-  const m = mergeFileResults(r.sinks[0] as FileSinkResult[], { out: o.out, writeMeta, maxSize });
+  const m = await mergeFileResults(r.sinks[0] as FileSinkResult[], { out: o.out, writeMeta, maxSize });
   const lines = m.lines();
   const text = lines.length ? lines.join('\n') + '\n' : '';
   if (eveOut) {
