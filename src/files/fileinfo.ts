@@ -91,7 +91,7 @@ const FILE_ID = ',"file_id":';
  * last member and file_id its last member but numbers, so the last structural `,"file_id":` is the one (a quote
  * inside a string value is always escaped).
  */
-export function withFileId(json: string, fileId: number): string {
+function withFileId(json: string, fileId: number): string {
   const k = json.lastIndexOf(FILE_ID);
   if (k < 0) throw new RangeError('fileinfo JSON without file_id');
   const a = k + FILE_ID.length;

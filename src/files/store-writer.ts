@@ -73,8 +73,16 @@ export class StoreWriter {
   closeAndWait(tmp: string): void {
     this.#push(OP_CLOSE, '', tmp, EMPTY);
     this.#post();
+    this.#waitWhile(() => Atomics.load(this.#ctrl, CTRL_DONE) < this.#posted && this.#failed === null);
+  }
+
+  /**
+   * Block while `busy()` holds, waking on each batch the writer finishes. A writer that makes no progress for
+   * STORE_STALL_MS (it died) ends the wait; drain() reports its error.
+   */
+  #waitWhile(busy: () => boolean): void {
     let stalled = 0;
-    while (Atomics.load(this.#ctrl, CTRL_DONE) < this.#posted && this.#failed === null && stalled < STORE_STALL_MS) {
+    while (busy() && stalled < STORE_STALL_MS) {
       const r = Atomics.wait(this.#ctrl, CTRL_DONE, Atomics.load(this.#ctrl, CTRL_DONE), 100);
       stalled = r === 'timed-out' ? stalled + 100 : 0;
     }
@@ -110,12 +118,7 @@ export class StoreWriter {
     const w = this.#worker ??= this.#start();
     const bytes = this.#used;
     // Back-pressure: wait for the writer while too much is queued (it notifies after each batch).
-    // A writer that makes no progress for STORE_STALL_MS (it died) stops the wait; drain() reports its error.
-    let stalled = 0;
-    while (Atomics.load(this.#ctrl, CTRL_BYTES) + bytes > STORE_MAX_PENDING && Atomics.load(this.#ctrl, CTRL_BYTES) > 0 && stalled < STORE_STALL_MS) {
-      const r = Atomics.wait(this.#ctrl, CTRL_DONE, Atomics.load(this.#ctrl, CTRL_DONE), 100);
-      stalled = r === 'timed-out' ? stalled + 100 : 0;
-    }
+    this.#waitWhile(() => Atomics.load(this.#ctrl, CTRL_BYTES) + bytes > STORE_MAX_PENDING && Atomics.load(this.#ctrl, CTRL_BYTES) > 0);
     Atomics.add(this.#ctrl, CTRL_BYTES, bytes);
     const buf = this.#buf!.buffer as ArrayBuffer;
     const batch: StoreBatch = { buf, bytes, op: this.#op, dst: this.#dst, tmp: this.#tmp, off: this.#off, len: this.#len, mtime: this.#mtime };

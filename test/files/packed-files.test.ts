@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileinfoJson, fileinfoLine, makeEvent, type FileEvent } from '../../src/files/fileinfo.js';
-import { packedCount, packedEvent, packedJson, packedOrder, packFiles } from '../../src/files/packed-files.js';
+import { packedCount, packedEvent, packedJson, packedOrder, PackedFilesBuilder, type PackedFiles } from '../../src/files/packed-files.js';
 import type { FinishedFile } from '../../src/files/tracker.js';
 
 function file(filename: string, meta: Record<string, unknown>, seq: number, hashes: Record<string, string> = {}, range: Record<string, number> = {}): FinishedFile {
@@ -13,13 +13,19 @@ function file(filename: string, meta: Record<string, unknown>, seq: number, hash
   return { order: { sec: 100 + seq, nsec: 5000, flowId: flow.flowId, txId: 3, seq }, event, direction: 1 };
 }
 
+function pack(files: FinishedFile[]): PackedFiles {
+  const b = new PackedFilesBuilder();
+  for (const f of files) b.add(f);
+  return b.build();
+}
+
 test('packed files: lines and events equal the objects with their file_id, names imitating the edited fields', () => {
   const files = [
     file('/a,"file_id":7,"size":1', { http: { url: '/x?"file_id":9', hostname: 'h' } }, 1),
     file('"file_id":', { parent_id: '42', ftp_data: { filename: 'flow_id":"1' } }, 2, { md5: '00'.repeat(16) }, { start: 0, end: 11 }),
     file('ümlaut\n\u2028', {}, 3),
   ];
-  const p = structuredClone(packFiles(files));
+  const p = structuredClone(pack(files));
   assert.equal(packedCount(p), 3);
   for (let k = 0; k < 3; k++) {
     const want = structuredClone(files[k]!.event);
@@ -31,5 +37,5 @@ test('packed files: lines and events equal the objects with their file_id, names
     assert.deepEqual(packedOrder(p, k), files[k]!.order);
   }
   assert.match(fileinfoLine(packedJson(p, 1), 41), /^\{"timestamp":"[^"]+","flow_id":18446744073709551615,.*"parent_id":42,.*"md5":"0{32}","sha256":"(ab){32}","stored":true,"file_id":41,"size":12,"start":0,"end":11,"tx_id":3\}\}$/);
-  assert.equal(packedCount(packFiles([])), 0);
+  assert.equal(packedCount(pack([])), 0);
 });
