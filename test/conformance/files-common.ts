@@ -97,16 +97,25 @@ export function report(label: string, results: CheckResult[]): number {
 
 /** sha256 of every file tshark exports with `--export-objects <kind>,DIR` from `pcap`; null when tshark is absent. */
 export function tsharkExport(pcap: string, kind: string): Set<string> | null {
+  const bodies = tsharkBodies(pcap, kind);
+  return bodies && new Set(bodies.map(sha256Hex));
+}
+
+/** The contents of every non-empty file tshark exports with `--export-objects <kind>,DIR`; null without tshark. */
+export function tsharkBodies(pcap: string, kind: string): Buffer[] | null {
   const dir = tmpDir('fc-tshark-');
   const r = spawnSync('tshark', ['-r', pcap, '-q', '--export-objects', `${kind},${dir}`], { encoding: 'utf8', timeout: 60_000 });
   if (r.error) return null;
-  const out = new Set<string>();
-  for (const f of readdirSync(dir)) {
+  const out: Buffer[] = [];
+  for (const f of readdirSync(dir).sort()) {
     const p = join(dir, f);
-    if (statSync(p).isFile() && statSync(p).size > 0) out.add(createHash('sha256').update(readFileSync(p)).digest('hex'));
+    if (statSync(p).isFile() && statSync(p).size > 0) out.push(readFileSync(p));
   }
   return out;
 }
+
+/** Hex sha256 of `b`. */
+export function sha256Hex(b: Uint8Array): string { return createHash('sha256').update(b).digest('hex'); }
 
 /** Is tshark installed? */
 export function tsharkSkip(): string | false {
