@@ -9,7 +9,7 @@ import { FlowcarveError } from '../errors.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { FlowSink, PacketContext, SinkContext } from '../engine/sink.js';
 import { runFlows, type RunOptions } from '../engine/run.js';
-import type { Direction, Expectation, FlowInfo, ProtocolContext, ProtocolModule, ProtocolParser } from './protocols/contract.js';
+import type { Direction, Expectation, FlowInfo, ProtocolContext, ProtocolLimits, ProtocolModule, ProtocolParser } from './protocols/contract.js';
 import { Memcap, StreamDir, tcpSegment, newReassemblyCounters, REASSEMBLY_MAX_PENDING, REASSEMBLY_MEMCAP, REASSEMBLY_DEPTH, type ReassemblyCounters, type StreamOutput } from './reassembly/index.js';
 import { Tracker, type FlowFiles, type FlowFilesHost, type FinishedFile, type HashName, type TrackerCounters } from './tracker.js';
 import { Filestore, type FilestoreCounters } from './filestore.js';
@@ -41,6 +41,9 @@ export interface FileSinkOptions {
   depth?: number;
   /** Protocol names to run (default: every registered module). */
   protocols?: string[];
+  /** HTTP body bytes per request / response that go to its file (0 = no limit, the default; see ProtocolLimits). */
+  httpRequestBodyLimit?: number;
+  httpResponseBodyLimit?: number;
   /** Bytes per direction an unclaimed flow is held raw with several workers (default FILES_CANDIDATE_HOLD). */
   candidateHold?: number;
 }
@@ -138,6 +141,7 @@ class FlowState implements StreamOutput, ProtocolContext, FlowFilesHost {
   gap(n: number, dir: Direction): void { this.sink.gapIn(this, dir, n); }
   // ProtocolContext of the parser (set up by FileSink.#start).
   get flow(): FlowInfo { return this.sink.infoOf(this); }
+  get limits(): ProtocolLimits { return this.sink.protocolLimits; }
   now(): { sec: number; nsec: number } { return this.sink.now(); }
   expect(e: Expectation): void { this.sink.expect(e); }
   note(ev: string): void { this.sink.note(ev); }
@@ -201,6 +205,8 @@ export class FileSink implements FlowSink<FileSinkResult> {
   readonly memcap: Memcap;
   readonly rc: ReassemblyCounters = newReassemblyCounters();
   readonly limits: { maxPending: number; depth: number };
+  /** What parsers are told to honour (ProtocolContext.limits). */
+  readonly protocolLimits: ProtocolLimits;
   readonly modules: ProtocolModule[];
   readonly probes: ProtocolModule[];
   readonly fallback: FallbackModule | null;
@@ -234,6 +240,7 @@ export class FileSink implements FlowSink<FileSinkResult> {
     this.candidateHold = o.candidateHold ?? FILES_CANDIDATE_HOLD;
     this.memcap = new Memcap(o.memcap ?? REASSEMBLY_MEMCAP);
     this.limits = { maxPending: o.maxPending ?? REASSEMBLY_MAX_PENDING, depth: o.depth ?? REASSEMBLY_DEPTH };
+    this.protocolLimits = { httpRequestBody: o.httpRequestBodyLimit ?? 0, httpResponseBody: o.httpResponseBodyLimit ?? 0 };
     this.modules = o.protocols ? modules.filter((m) => o.protocols!.includes(m.name)) : modules;
     this.probes = this.modules.filter((m) => !isFallback(m) && m.transport !== 'udp');
     this.fallback = (this.modules.find((m) => isFallback(m) && m.transport !== 'udp') as FallbackModule | undefined) ?? null;

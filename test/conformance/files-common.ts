@@ -68,6 +68,34 @@ export function checkRows(rows: ExpectRow[], events: FileEvent[], out: string): 
   });
 }
 
+/** Suricata's HTTP body limits where a test does not set them (suricata.yaml's libhtp default-config). */
+export const SURICATA_HTTP_BODY_LIMIT = 100 * 1024;
+
+/** A size as Suricata's configuration writes it: "100kb", "1mb", "100 KiB", "4096" (units are powers of 1024). */
+export function suricataSize(v: string): number {
+  const m = /^\s*(\d+)\s*([kmg]?)(?:i?b)?\s*$/i.exec(v);
+  if (!m) throw new Error(`unexpected size in a suricata-verify config: '${v}'`);
+  return Number(m[1]) * 1024 ** ' kmg'.indexOf(m[2]!.toLowerCase() || ' ');
+}
+
+/**
+ * The HTTP body limits Suricata ran test `dir` with: libhtp's request/response-body-limit from the test's
+ * suricata.yaml or `--set` arguments, else SURICATA_HTTP_BODY_LIMIT; a file-store stream-depth above 0 replaces
+ * both (Suricata's HTP_STREAM_DEPTH_SET).
+ */
+export function suricataHttpLimits(dir: string, args: string): Pick<FileSinkOptions, 'httpRequestBodyLimit' | 'httpResponseBodyLimit'> {
+  const yaml = existsSync(join(dir, 'suricata.yaml')) ? readFileSync(join(dir, 'suricata.yaml'), 'utf8') : '';
+  const setting = (key: string): string | undefined =>
+    new RegExp(`--set \\S*\\.${key}=(\\S+)`).exec(args)?.[1] ?? new RegExp(`^[ \\t]*${key}:[ \\t]*([^#\\n]+)`, 'm').exec(yaml)?.[1];
+  const depth = /^[ \t]*stream-depth:[ \t]*(\S+)/m.exec(yaml)?.[1];
+  if (depth !== undefined && depth !== 'no' && suricataSize(depth) > 0) return { httpRequestBodyLimit: suricataSize(depth), httpResponseBodyLimit: suricataSize(depth) };
+  const req = setting('request-body-limit'), resp = setting('response-body-limit');
+  return {
+    httpRequestBodyLimit: req === undefined ? SURICATA_HTTP_BODY_LIMIT : suricataSize(req),
+    httpResponseBodyLimit: resp === undefined ? SURICATA_HTTP_BODY_LIMIT : suricataSize(resp),
+  };
+}
+
 /** Run extraction on every test of `rows` (grouped by test); options as the files command. */
 export async function runSuite(sv: string, rows: ExpectRow[], o: FileSinkOptions = {}): Promise<{ results: CheckResult[]; events: Map<string, FileEvent[]>; outs: Map<string, string> }> {
   const byTest = new Map<string, ExpectRow[]>();
@@ -79,7 +107,9 @@ export async function runSuite(sv: string, rows: ExpectRow[], o: FileSinkOptions
     const pcap = join(sv, test, list[0]!.pcap);
     const out = tmpDir('fc-sv-');
     const hashes = list.some((r) => r.md5) || list.some((r) => r.sha1) ? (['md5', 'sha1'] as const) : [];
-    const res = await extractFiles([pcap], { ...o, out, hashes: [...hashes], run: { onInputError: () => {} } });
+    // As Suricata ran the test: its HTTP body limits.
+    const limits = suricataHttpLimits(join(sv, test), list[0]!.test_args);
+    const res = await extractFiles([pcap], { ...limits, ...o, out, hashes: [...hashes], run: { onInputError: () => {} } });
     events.set(test, res.events);
     outs.set(test, out);
     results.push(...checkRows(list, res.events, out));

@@ -121,6 +121,16 @@ test('duplicate stored once; --max-file-size; --write-fileinfo; --max-size prune
   assert.ok(left.length >= 1);
 });
 
+test('--http-response-body-limit truncates the bodies above it, in every worker (CLI)', () => {
+  for (const w of ['1', '2']) {
+    const r = runCli(['files', '--no-store', '--workers', w, '--http-response-body-limit', '100KiB', join(DIR, 'http-dedup-big.pcap')]);
+    assert.equal(r.status, 0, r.stderr.toString());
+    const got = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as FileEvent).map((e) => [e.fileinfo.filename, e.fileinfo.size, e.fileinfo.state]);
+    // 120000 bytes against 102400: cut; the others (4096, 1000, 777 bytes) are whole.
+    assert.deepEqual(got, [['/dup0.bin', 4096, 'CLOSED'], ['/dup1.bin', 4096, 'CLOSED'], ['/big.iso', 102400, 'TRUNCATED'], ['part.bin', 1000, 'CLOSED'], ['/stream', 777, 'CLOSED']], `workers ${w}`);
+  }
+});
+
 test('same output for 1 and 2 workers (CLI, all fixtures at once)', () => {
   const inputs = NAMES.map((n) => join(DIR, `${n}.pcap`));
   const a = runCli(['files', '--no-store', '--hash', 'md5', '--workers', '1', ...inputs]);

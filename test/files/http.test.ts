@@ -7,16 +7,16 @@ import { createHash } from 'node:crypto';
 import { gzipSync, deflateSync } from 'node:zlib';
 import { HttpParser, probeHttp } from '../../src/files/protocols/http/index.js';
 import { Tracker } from '../../src/files/tracker.js';
-import type { FlowInfo, ProtocolContext } from '../../src/files/protocols/contract.js';
+import type { FlowInfo, ProtocolContext, ProtocolLimits } from '../../src/files/protocols/contract.js';
 
 const flow: FlowInfo = { flowId: '42', communityId: '1:test', srcIp: '10.0.0.1', srcPort: 40000, dstIp: '10.0.0.2', dstPort: 80, proto: 6 };
 const t = (s: string) => Buffer.from(s, 'latin1');
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-function setup() {
+function setup(limits?: ProtocolLimits) {
   const tracker = new Tracker(null, { hashes: ['md5'] });
   const notes: string[] = [];
-  const ctx: ProtocolContext = { flow, files: tracker.forFlow(flow, () => ({ sec: 1, nsec: 0 })), now: () => ({ sec: 1, nsec: 0 }), expect: () => {}, note: (e) => notes.push(e) };
+  const ctx: ProtocolContext = { flow, files: tracker.forFlow(flow, () => ({ sec: 1, nsec: 0 })), now: () => ({ sec: 1, nsec: 0 }), expect: () => {}, note: (e) => notes.push(e), ...(limits ? { limits } : {}) };
   const p = new HttpParser(ctx);
   /** Feed bytes in pieces of `step` to exercise every split point. */
   const feed = (dir: 0 | 1, b: Uint8Array, step = 7) => { for (let o = 0; o < b.length; o += step) p.data(dir, b.subarray(o, o + step)); };
@@ -120,6 +120,38 @@ test('CONNECT 200 turns the flow into a tunnel (no files from it)', () => {
   feed(0, t('POST /inner HTTP/1.1\r\nContent-Length: 2\r\n\r\nab'));
   p.close();
   assert.equal(files().length, 0);
+});
+
+test('body limits (libhtp request/response-body-limit): data past the limit truncates the file, gaps do not count', () => {
+  const body = Buffer.alloc(300, 0x61);
+  for (const step of [1, 7, 64, 1000]) {
+    const { p, feed, files } = setup({ httpRequestBody: 50, httpResponseBody: 100 });
+    feed(0, t('GET /cut HTTP/1.1\r\n\r\nGET /exact HTTP/1.1\r\n\r\nGET /gap HTTP/1.1\r\n\r\nGET /z HTTP/1.1\r\n\r\n'), step);
+    // 300 bytes against a limit of 100: the first 100 are the file, TRUNCATED.
+    feed(1, Buffer.concat([t('HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n'), body]), step);
+    // Exactly the limit: nothing more comes, the file is complete.
+    feed(1, Buffer.concat([t('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n'), body.subarray(0, 100)]), step);
+    // 50 bytes, a 200-byte gap, 50 bytes: 100 bytes of data reach the limit, the gap adds to the size only.
+    feed(1, Buffer.concat([t('HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n'), body.subarray(0, 50)]), step);
+    p.gap(1, 200);
+    feed(1, body.subarray(0, 50), step);
+    // The limit counts decoded bytes: 400 bytes gzipped to a few dozen (decoded at the body's end, so the file
+    // closes after the request below, which is cut as soon as its data passes the limit).
+    const z = gzipSync(Buffer.alloc(400, 0x62));
+    feed(1, Buffer.concat([t(`HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${z.length}\r\n\r\n`), z]), step);
+    // A request body over its own limit (50): a POST with 80 bytes.
+    feed(0, Buffer.concat([t('POST /up HTTP/1.1\r\nContent-Length: 80\r\n\r\n'), body.subarray(0, 80)]), step);
+    p.close();
+    const got = files().map((e) => [e.fileinfo.filename, e.fileinfo.size, e.fileinfo.state, e.fileinfo.gaps]);
+    assert.deepEqual(got, [
+      ['/cut', 100, 'TRUNCATED', false],
+      ['/exact', 100, 'CLOSED', false],
+      ['/gap', 300, 'TRUNCATED', true],
+      ['/up', 50, 'TRUNCATED', false],
+      ['/z', 100, 'TRUNCATED', false],
+    ], `step ${step}`);
+    assert.equal(files()[0]!.fileinfo.sha256, sha(body.subarray(0, 100)));
+  }
 });
 
 test('probe: methods and status lines by content on any port', () => {

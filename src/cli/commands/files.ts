@@ -27,6 +27,9 @@ layout (DIR/<first two hex>/<sha256>, stored once) and print one EVE fileinfo JS
   --memcap SIZE           buffered out-of-order bytes per worker (default 64MiB)
   --depth SIZE            reassembled bytes per direction (default unlimited)
   --protocols a,b         only these protocols (default all)
+  --http-request-body-limit SIZE, --http-response-body-limit SIZE
+                          body bytes of an HTTP request / response that go to its file (default no limit);
+                          beyond, the file is TRUNCATED. Suricata's defaults are 100KiB each.
 ${'  --workers N              shard workers (default 1); output (events, filestore) is identical for any N'}
   --stats                 counters as JSON on stderr (summed over workers: a new file two workers finish
                           at the same moment is counted stored by both, one duplicate fewer than with 1)
@@ -38,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   const pass: string[] = [];
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
-    if (['--out', '--hash', '--max-file-size', '--max-size', '--eve-out', '--memcap', '--depth', '--protocols'].includes(a)) {
+    if (['--out', '--hash', '--max-file-size', '--max-size', '--eve-out', '--memcap', '--depth', '--protocols', '--http-request-body-limit', '--http-response-body-limit'].includes(a)) {
       if (argv[k + 1] === undefined) throw new UsageError(`files: ${a} needs a value`);
       own.push(a, argv[++k]!);
     } else if (a === '--no-store' || a === '--write-fileinfo') own.push(a);
@@ -66,6 +69,8 @@ export async function run(argv: string[]): Promise<number> {
     else if (a === '--memcap') o.memcap = size(a, own[++k]!);
     else if (a === '--depth') o.depth = size(a, own[++k]!);
     else if (a === '--protocols') o.protocols = own[++k]!.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--http-request-body-limit') o.httpRequestBodyLimit = size(a, own[++k]!);
+    else if (a === '--http-response-body-limit') o.httpResponseBodyLimit = size(a, own[++k]!);
   }
   if (!o.out && !noStore) throw new UsageError('files: --out DIR is required (or --no-store)');
   if (noStore) delete o.out;

@@ -66,10 +66,25 @@ export interface FileTracker {
   open(info: FileOpenInfo): FileHandle;
 }
 
+/** Per-run limits parsers honour; 0 = none. */
+export interface ProtocolLimits {
+  /**
+   * HTTP body bytes of one request / response that go to its file (libhtp's request-body-limit and
+   * response-body-limit in Suricata, 100 KiB each by default there): more body data closes the file TRUNCATED.
+   */
+  httpRequestBody: number;
+  httpResponseBody: number;
+}
+
+/** No limits (ProtocolContext.limits when absent). */
+export const NO_PROTOCOL_LIMITS: ProtocolLimits = Object.freeze({ httpRequestBody: 0, httpResponseBody: 0 });
+
 /** Services a parser gets from its flow. */
 export interface ProtocolContext {
   flow: FlowInfo;
   files: FileTracker;
+  /** Limits of this run (absent: none). */
+  limits?: ProtocolLimits;
   /** Capture time of the packet being processed (seconds, nanoseconds). */
   now(): { sec: number; nsec: number };
   /** Announce a future connection (FTP PORT/PASV/EPRT/EPSV): resolved across flows and workers by the file sink. */

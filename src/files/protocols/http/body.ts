@@ -67,6 +67,32 @@ export class DecodingSink implements BodySink {
   }
 }
 
+/**
+ * Passes body data on up to `limit` bytes; gaps pass uncounted (Suricata's handling of libhtp's body limits).
+ * Data beyond the limit ends the body as incomplete, its file TRUNCATED, and nothing more goes through; a body
+ * ending exactly at the limit is complete.
+ */
+export class LimitSink implements BodySink {
+  #seen = 0;
+  #cut = false;
+  constructor(readonly limit: number, readonly next: BodySink) {}
+  data(b: Uint8Array): void {
+    if (this.#cut || b.length === 0) return;
+    const room = this.limit - this.#seen;
+    if (b.length > room) {
+      if (room > 0) this.next.data(b.subarray(0, room));
+      this.#seen = this.limit;
+      this.#cut = true;
+      this.next.end(false);
+      return;
+    }
+    this.#seen += b.length;
+    this.next.data(b);
+  }
+  gap(len: number): void { if (!this.#cut) this.next.gap(len); }
+  end(complete: boolean): void { if (!this.#cut) this.next.end(complete); }
+}
+
 /** Header fields of one multipart part (lower-case names). */
 export type PartHeaders = Map<string, string>;
 

@@ -6,7 +6,7 @@
 // the side resynchronises on the next request or status line.
 
 import type { Direction, FileHandle, ProtocolContext, ProtocolParser } from '../contract.js';
-import { DecodingSink, MultipartSink, parseCodings, type BodySink, type PartHeaders } from './body.js';
+import { DecodingSink, LimitSink, MultipartSink, parseCodings, type BodySink, type PartHeaders } from './body.js';
 import { HttpTx, dispositionFilename, parseContentRange, type Headers } from './state.js';
 
 /** Longest request/status/header/chunk-size line kept (longer: the side stops parsing, counted). */
@@ -404,7 +404,9 @@ export class HttpParser implements ProtocolParser {
       const method = tx.method.toUpperCase();
       const { kind, len } = bodyKind(h, false);
       if (kind === 'none' || (kind === 'length' && len === 0)) { tx.reqDone = true; return; }
-      s.sink = this.#requestSink(tx, h, method);
+      const sink = this.#requestSink(tx, h, method);
+      const lim = this.ctx.limits?.httpRequestBody ?? 0;
+      s.sink = sink && lim > 0 ? new LimitSink(lim, sink) : sink;
       this.#startBody(s, kind, len);
       return;
     }
@@ -436,6 +438,9 @@ export class HttpParser implements ProtocolParser {
       }
       sink = new TeeSink(sink, new RangePart(this, key, r, range.start, range.end));
     }
+    // The limit counts decoded bytes, as libhtp's body callbacks see them.
+    const lim = this.ctx.limits?.httpResponseBody ?? 0;
+    if (lim > 0) sink = new LimitSink(lim, sink);
     if (codings.length) sink = new DecodingSink(codings, sink);
     s.sink = sink;
     this.#startBody(s, kind === 'none' ? 'close' : kind, len);
