@@ -76,9 +76,6 @@ export interface ProtocolLimits {
   httpResponseBody: number;
 }
 
-/** No limits (ProtocolContext.limits when absent). */
-export const NO_PROTOCOL_LIMITS: ProtocolLimits = Object.freeze({ httpRequestBody: 0, httpResponseBody: 0 });
-
 /** Services a parser gets from its flow. */
 export interface ProtocolContext {
   flow: FlowInfo;
