@@ -47,8 +47,9 @@ const TSHARK_DIFFERENT: Record<string, string> = {
 function formDataFiles(body: Buffer): Buffer[] | null {
   // The first delimiter line ("--" boundary) opens the body or follows a preamble line.
   const first = body[0] === 0x2d && body[1] === 0x2d ? 0 : body.indexOf('\r\n--') + 2;
+  if (first === 1) return null; // no delimiter line at all
   const eol = body.indexOf('\r\n', first);
-  if (first < 2 && first !== 0 || eol < 0) return null;
+  if (eol < 0) return null;
   const delim = Buffer.concat([Buffer.from('\r\n'), body.subarray(first, eol)]);
   const parts: Buffer[] = [];
   let at = eol + 2;
