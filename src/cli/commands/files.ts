@@ -30,7 +30,7 @@ layout (DIR/<first two hex>/<sha256>, stored once) and print one EVE fileinfo JS
   --http-request-body-limit SIZE, --http-response-body-limit SIZE
                           body bytes of an HTTP request / response that go to its file (default no limit);
                           beyond, the file is TRUNCATED. Suricata's defaults are 100KiB each.
-${'  --workers N              shard workers (default 1); output (events, filestore) is identical for any N'}
+  --workers N             shard workers (default 1); output (events, filestore) is identical for any N
   --stats                 counters as JSON on stderr (summed over workers: a new file two workers finish
                           at the same moment is counted stored by both, one duplicate fewer than with 1)
 `;
