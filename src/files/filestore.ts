@@ -61,10 +61,18 @@ const EMPTY = new Uint8Array(0);
  * appends to its temp file (store-writer.ts): the parsing thread neither creates files nor writes them.
  */
 export class TempFile {
+  /**
+   * Receives every byte written, in order and once, in runs as large as the buffer: before the buffer goes to
+   * the writer thread, and on feed(). The tracker hashes here, from the copy just made (warm in cache, one
+   * update per run instead of one per segment).
+   */
+  onBytes: ((b: Uint8Array) => void) | null = null;
   /** Bytes went to the writer thread (the temp file exists there, or will). */
   #spilled = false;
   #buf: Buffer | null = null;
   #buffered = 0;
+  /** Bytes of the buffer already passed to onBytes. */
+  #fed = 0;
   #written = 0;
   #aborted = false;
   /** `sizeHint`: expected size (0 = unknown); the first buffer is that large (up to FILESTORE_WRITE_BUFFER). */
@@ -81,7 +89,7 @@ export class TempFile {
       // Too big for memory: the buffer goes to the temp file and is refilled, so a large file costs one
       // transfer per FILESTORE_WRITE_BUFFER bytes, not one per segment; a view larger than the buffer goes as is.
       this.#spill();
-      if (b.length >= FILESTORE_WRITE_BUFFER) { this.#send(b); return; }
+      if (b.length >= FILESTORE_WRITE_BUFFER) { this.onBytes?.(b); this.#send(b); return; }
       need = b.length;
     }
     let buf = this.#buf;
@@ -97,11 +105,18 @@ export class TempFile {
     this.#buffered = need;
   }
 
-  /** Stop storing (file too large): the temp file is removed. */
+  /** Pass the buffered bytes onBytes has not seen yet (before a digest: commit() needs it). */
+  feed(): void {
+    if (this.#fed === this.#buffered) return;
+    this.onBytes?.(this.#buf!.subarray(this.#fed, this.#buffered));
+    this.#fed = this.#buffered;
+  }
+
+  /** Stop storing (file too large): the temp file is removed (bytes not fed yet never reach onBytes). */
   abort(): void {
     if (this.#aborted) return;
     this.#aborted = true;
-    this.#buf = null; this.#buffered = 0;
+    this.#buf = null; this.#buffered = 0; this.#fed = 0;
     if (this.#spilled) this.store.discardSpilled(this.path);
   }
 
@@ -115,7 +130,7 @@ export class TempFile {
     if (this.#aborted) return;
     if (!this.#spilled) {
       const data = this.#buf === null ? Buffer.alloc(0) : this.#buf.subarray(0, this.#buffered);
-      this.#buf = null; this.#buffered = 0;
+      this.#buf = null; this.#buffered = 0; this.#fed = 0;
       this.store.counters.bytesWritten += data.length;
       this.store.enqueue(sha256, data, this.path);
       return;
@@ -129,7 +144,7 @@ export class TempFile {
   take(): Uint8Array | null {
     if (this.#aborted || this.#spilled) return null;
     const data = this.#buf === null ? new Uint8Array(0) : Uint8Array.prototype.slice.call(this.#buf, 0, this.#buffered) as Uint8Array;
-    this.#buf = null; this.#buffered = 0;
+    this.#buf = null; this.#buffered = 0; this.#fed = 0;
     this.#aborted = true; // nothing left to write or remove
     return data;
   }
@@ -143,11 +158,12 @@ export class TempFile {
     this.store.closeSpilled(this.path);
   }
 
-  /** Send what is buffered to the temp file. */
+  /** Send what is buffered to the temp file (fed to onBytes first). */
   #spill(): void {
     if (this.#buffered === 0) return;
+    this.feed();
     this.#send(this.#buf!.subarray(0, this.#buffered));
-    this.#buffered = 0;
+    this.#buffered = 0; this.#fed = 0;
   }
 
   #send(b: Uint8Array): void {

@@ -1,5 +1,6 @@
 // The file tracker: what happens to a file's bytes once a parser opens it. Streams them into sha256 (always)
-// and md5/sha1 (when asked) and into a filestore temp file; keeps an ordered range map for offset protocols
+// and md5/sha1 (when asked) and into a filestore temp file (whose buffer, when there is one, feeds the hashes:
+// one copy of the bytes, hashed in buffer-sized runs); keeps an ordered range map for offset protocols
 // (SMB/NFS writeAt: out-of-order ranges buffered up to a cap, hashed in order); counts gaps into the size
 // without padding; enforces maxFileSize (hash but do not store); builds the fileinfo event on close.
 
@@ -163,6 +164,7 @@ export class TrackedFile implements FileHandle {
   constructor(readonly owner: FlowFiles, readonly info: FileOpenInfo, readonly seq: number, readonly provisional: boolean) {
     const t = owner.tracker;
     this.#temp = t.store ? t.store.temp(info.sizeHint) : null;
+    if (this.#temp !== null) this.#temp.onBytes = (b) => this.#hash(b);
     this.#meta = info.meta;
     t.counters.opened++;
     t.open.add(this);
@@ -211,11 +213,12 @@ export class TrackedFile implements FileHandle {
     let st: FileState = state ?? 'CLOSED';
     if (this.#gaps && st === 'CLOSED') st = 'TRUNCATED';
     if (st === 'TRUNCATED') t.counters.truncated++;
+    const temp = this.#temp;
+    if (temp !== null && !temp.aborted) temp.feed();
     if (this.#sha256 === null) this.#startHashes();
     const sha256 = this.#sha256!.digest('hex');
     let stored = false;
     let tempPath: string | undefined, data: Uint8Array | undefined;
-    const temp = this.#temp;
     if (temp && !temp.aborted) {
       if (this.provisional) {
         // Most candidates are discarded by the merge: keep small ones in memory rather than create a temp file.
@@ -262,7 +265,14 @@ export class TrackedFile implements FileHandle {
     }
   }
 
-  /** Hash `b` (or hold a copy while the file is small), count it, store it. */
+  /** Hash `b` now (the hashes start on the first bytes). */
+  #hash(b: Uint8Array): void {
+    if (this.#sha256 === null) this.#startHashes();
+    this.#sha256!.update(b);
+    for (const h of this.#extra) h.update(b);
+  }
+
+  /** Hash `b`, or hold a copy while the file is small (no temp file feeds the hashes). */
   #digest(b: Uint8Array): void {
     if (this.#sha256 === null) {
       const need = this.#heldLen + b.length;
@@ -293,19 +303,23 @@ export class TrackedFile implements FileHandle {
     for (const h of this.#extra) h.update(b);
   }
 
+  /** Count `b`, then store it (its temp file hashes it) or, without one, hash it. */
   #append(b: Uint8Array): void {
-    this.#digest(b);
     this.#size += b.length;
     const t = this.owner.tracker;
     t.counters.bytes += b.length;
-    if (this.#temp && !this.#tooLarge) {
-      if (t.maxFileSize > 0 && this.#size > t.maxFileSize) {
-        this.#tooLarge = true;
-        t.counters.tooLarge++;
-        if (t.store) t.store.counters.tooLarge++;
-        this.#temp.abort();
-      } else this.#temp.write(b);
+    const temp = this.#temp;
+    if (temp === null || this.#tooLarge) { this.#digest(b); return; }
+    if (t.maxFileSize > 0 && this.#size > t.maxFileSize) {
+      this.#tooLarge = true;
+      t.counters.tooLarge++;
+      if (t.store) t.store.counters.tooLarge++;
+      temp.feed(); // what it holds is hashed before it is dropped
+      temp.abort();
+      this.#digest(b);
+      return;
     }
+    temp.write(b);
   }
 
   #bufferRange(off: number, b: Uint8Array): void {

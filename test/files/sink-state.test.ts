@@ -1,10 +1,14 @@
 // The file sink's per-flow bookkeeping, driven packet by packet through a hand-made PacketContext: state keyed
 // by slot, flows no probe claims ignored without their record being read, a claimed flow's identity read only
 // when a file closes (here at the flow's end, from the record onFlowEnd passes). And the tracker's held bytes:
-// files hashed at close from a held copy, or streamed past the per-file and per-tracker caps, hash the same.
+// files hashed at close from a held copy, or streamed past the per-file and per-tracker caps, hash the same;
+// with a filestore, hashes fed from the temp file's buffer hash the same too (and over --max-file-size).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { tmpDir } from '../_util.js';
+import { Filestore, FILESTORE_WRITE_BUFFER } from '../../src/files/filestore.js';
 import { FileSink } from '../../src/files/sink.js';
 import { packedCount, packedEvent } from '../../src/files/packed-files.js';
 import { Tracker, TRACKER_HOLD_FILE, TRACKER_HOLD_TOTAL } from '../../src/files/tracker.js';
@@ -112,4 +116,32 @@ test('tracker: held small files and streamed large ones hash as one-shot digests
   for (const f of open) f.close();
   assert.equal(tracker.held, 0);
   assert.deepEqual(tracker.finished.map((f) => f.event.fileinfo.sha256 + f.event.fileinfo.md5), want);
+});
+
+test('tracker with a filestore: hashes fed from the temp buffer match one-shot digests; stored bytes; max-file-size', async () => {
+  const B = FILESTORE_WRITE_BUFFER;
+  const store = new Filestore(tmpDir('fc-tracker-store-'), `s${process.pid}`);
+  const maxFileSize = 3 * B + 100;
+  const tracker = new Tracker(store, { hashes: ['md5'], maxFileSize });
+  const flow: FlowInfo = { flowId: '1', communityId: 'c', srcIp: 'a', srcPort: 1, dstIp: 'b', dstPort: 2, proto: 6 };
+  const files = tracker.forFlow(flow, () => ({ sec: 1, nsec: 0 }));
+  // Around the buffer size, a piece larger than the buffer, and past maxFileSize before and after a spill.
+  const cases: Array<{ size: number; pieces: number[] }> = [
+    { size: 0, pieces: [] }, { size: 1, pieces: [1] }, { size: B - 1, pieces: [1460] }, { size: B, pieces: [1460] },
+    { size: B + 1, pieces: [1460] }, { size: 2 * B + 7, pieces: [100, B + 50, 1460] }, { size: 3 * B + 100, pieces: [B] },
+    { size: 3 * B + 101, pieces: [1460] }, { size: 4 * B, pieces: [B + 1] }, { size: 5 * B + 3, pieces: [7, 2 * B] },
+  ];
+  const open = cases.map(({ size, pieces }, k) => {
+    const data = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) data[i] = (i * 131 + k * 7 + (i >> 9)) & 0xff;
+    const f = files.open({ filename: `f${k}`, direction: 1, txId: k, appProto: 'http', meta: {}, ...(k % 2 ? { sizeHint: size } : {}) });
+    for (let o = 0, j = 0; o < size; j++) { const n = pieces[j % pieces.length]!; f.write(data.subarray(o, o + n)); o += n; }
+    return { f, data };
+  });
+  for (const { f } of open) f.close();
+  await store.drain();
+  const got = tracker.finished.map((x) => x.event.fileinfo);
+  assert.deepEqual(got.map((i) => [i.size, i.sha256, i.md5, i.stored]), open.map(({ data }) => [data.length, createHash('sha256').update(data).digest('hex'), createHash('md5').update(data).digest('hex'), data.length <= maxFileSize]));
+  assert.equal(tracker.counters.tooLarge, 3);
+  for (const { data } of open) if (data.length <= maxFileSize) assert.ok(readFileSync(store.pathOf(createHash('sha256').update(data).digest('hex'))).equals(data));
 });
