@@ -297,10 +297,8 @@ export class TrackedFile implements FileHandle {
           return;
         }
       }
-      this.#startHashes();
     }
-    this.#sha256!.update(b);
-    for (const h of this.#extra) h.update(b);
+    this.#hash(b);
   }
 
   /** Count `b`, then store it (its temp file hashes it) or, without one, hash it. */
